@@ -1,0 +1,64 @@
+"""Warehouse connections and bulk COPY.
+
+Loading goes through PostgreSQL COPY (psycopg2 `copy_expert`), never row-by-row INSERTs.
+"""
+from __future__ import annotations
+
+import contextlib
+import csv
+import io
+from collections.abc import Iterable, Iterator, Sequence
+
+import psycopg2
+from sqlalchemy.engine import make_url
+
+from dgsa import config
+
+
+def dsn(url: str | None = None) -> str:
+    """libpq connection string for a SQLAlchemy URL (so psycopg2 can be used directly)."""
+    u = make_url(url or config.warehouse_url())
+    parts = {"host": u.host, "port": u.port, "dbname": u.database, "user": u.username, "password": u.password}
+    parts.update({k: v for k, v in u.query.items() if isinstance(v, str)})
+    return " ".join(f"{k}='{str(v)}'" for k, v in parts.items() if v not in (None, ""))
+
+
+def connect(url: str | None = None):
+    conn = psycopg2.connect(dsn(url), application_name="dgsa")
+    conn.autocommit = False
+    return conn
+
+
+@contextlib.contextmanager
+def transaction(url: str | None = None) -> Iterator:
+    """A psycopg2 connection in one transaction: committed on success, rolled back on error."""
+    conn = connect(url)
+    try:
+        yield conn
+        conn.commit()
+    except BaseException:
+        conn.rollback()
+        raise
+    finally:
+        conn.close()
+
+
+def copy_rows(cur, table: str, columns: Sequence[str], rows: Iterable[Sequence]) -> int:
+    """COPY rows (tuples; None is NULL) into table via CSV. Returns the number of rows sent."""
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    n = 0
+    for row in rows:
+        writer.writerow(["\\N" if v is None else v for v in row])
+        n += 1
+    if n:
+        buf.seek(0)
+        cols = ", ".join(columns)
+        cur.copy_expert(f"COPY {table} ({cols}) FROM STDIN WITH (FORMAT csv, NULL '\\N')", buf)
+    return n
+
+
+def scalar(cur, sql: str, params=None):
+    cur.execute(sql, params)
+    row = cur.fetchone()
+    return row[0] if row else None

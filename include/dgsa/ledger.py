@@ -1,0 +1,135 @@
+"""The file ledger (audit.source_file): one row per file version ever seen, never deleted.
+
+register() looks at what the drive holds now and records it:
+- unchanged (same path, size and mtime as a known version): nothing to do, no hashing;
+- still being written (young and changing between two looks): one `pending` row per path;
+- a new version: hashed; same bytes as an earlier received file -> `duplicate`; otherwise
+  `new` (to be read by a load task); older versions of the same path -> `superseded`;
+- not a submission, or in a folder without a province code: `ignored` / `rejected` at once.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+import time
+from pathlib import Path
+
+from dgsa import config, drive
+from dgsa.drive import Entry
+
+log = logging.getLogger(__name__)
+LOCK_KEY = 0x64677361  # "dgsa": one registering scan at a time per warehouse
+READ_STATUSES = ("loaded", "partially_loaded", "new")
+
+
+def start_run(cur, root: Path, dag_run_id: str | None = None, scope: str = "ingest") -> int:
+    cur.execute("INSERT INTO audit.load_run (drive, dag_run_id, scope) VALUES (%s, %s, %s) RETURNING load_id",
+                (str(root), dag_run_id, scope))
+    return cur.fetchone()[0]
+
+
+def _settled(entries: list[Entry], now: dt.datetime) -> tuple[list[Entry], list[Entry]]:
+    """Split into (settled, pending): a young file must keep its size and mtime across two looks."""
+    age_limit = dt.timedelta(seconds=config.settled_age_seconds())
+    young = [e for e in entries if now - e.mtime < age_limit]
+    if not young:
+        return entries, []
+    time.sleep(config.settle_seconds())
+    changed = set()
+    for e in young:
+        try:
+            st = os.stat(e.path)
+        except OSError:
+            changed.add(e.rel_path)
+            continue
+        if (st.st_size, drive._mtime(st)) != e.stat_key:
+            changed.add(e.rel_path)
+    return [e for e in entries if e.rel_path not in changed], [e for e in entries if e.rel_path in changed]
+
+
+def register(cur, root: Path, load_id: int) -> dict:
+    """Record the drive's current files in the ledger. Returns counts by outcome."""
+    cur.execute("SELECT pg_advisory_xact_lock(%s)", (LOCK_KEY,))
+    cur.execute("SELECT now()")
+    now = cur.fetchone()[0]
+    entries = drive.scan(root)
+    cur.execute("""SELECT DISTINCT ON (rel_path, size_bytes, modified_at) rel_path, size_bytes, modified_at
+                   FROM audit.source_file WHERE sha256 IS NOT NULL OR status <> 'pending'""")
+    known = {(p, s, m) for p, s, m in cur.fetchall()}
+    fresh = [e for e in entries if (e.rel_path, e.size, e.mtime) not in known]
+    counts = {"files_seen": len(entries), "unchanged": len(entries) - len(fresh)}
+    cur.execute("UPDATE audit.source_file SET last_seen_at = %s WHERE rel_path = ANY(%s) AND status <> 'pending'",
+                (now, [e.rel_path for e in entries if (e.rel_path, e.size, e.mtime) in known]))
+    settled, pending = _settled(fresh, now)
+    for e in pending:
+        _upsert_pending(cur, e, now, load_id)
+    counts["pending"] = len(pending)
+    # earliest received first, so that among identical copies the earliest (then first path) wins
+    versions = sorted(((e, min(e.mtime, now)) for e in settled), key=lambda p: (p[1], p[0].rel_path))
+    for e, received in versions:
+        outcome = _record_version(cur, e, received, now, load_id)
+        counts[outcome] = counts.get(outcome, 0) + 1
+    cur.execute("UPDATE audit.load_run SET files_seen = %s, files_new = %s WHERE load_id = %s",
+                (len(entries), counts.get("new", 0), load_id))
+    return counts
+
+
+def _upsert_pending(cur, e: Entry, now, load_id) -> None:
+    cur.execute("""UPDATE audit.source_file SET size_bytes = %s, modified_at = %s, last_seen_at = %s
+                   WHERE rel_path = %s AND status = 'pending'""", (e.size, e.mtime, now, e.rel_path))
+    if cur.rowcount == 0:
+        cur.execute("""INSERT INTO audit.source_file (rel_path, kind, province_code, round_code, size_bytes,
+                         modified_at, first_seen_at, received_at, last_seen_at, status, reason_code, message, load_id)
+                       VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, 'pending', 'FILE_NOT_SETTLED', %s, %s)""",
+                    (e.rel_path, e.kind, e.province_code, e.round_code, e.size, e.mtime, now,
+                     min(e.mtime, now), now, config.message("FILE_NOT_SETTLED")[1], load_id))
+
+
+def _record_version(cur, e: Entry, received, now, load_id) -> str:
+    digest = drive.sha256(e.path)
+    cur.execute("SELECT file_id FROM audit.source_file WHERE rel_path = %s AND sha256 = %s", (e.rel_path, digest))
+    row = cur.fetchone()
+    if row:  # same content, only the timestamp moved (touched, or copied again): same version
+        cur.execute("UPDATE audit.source_file SET modified_at = %s, size_bytes = %s, last_seen_at = %s "
+                    "WHERE file_id = %s", (e.mtime, e.size, now, row[0]))
+        return "touched"
+    status, reason, duplicate_of = e.status or "new", e.reason_code, None
+    if status == "new" and e.size > 0:
+        cur.execute("""SELECT file_id FROM audit.source_file
+                       WHERE sha256 = %s AND rel_path <> %s AND status IN ('loaded', 'partially_loaded', 'new')
+                       ORDER BY received_at, rel_path LIMIT 1""", (digest, e.rel_path))
+        dup = cur.fetchone()
+        if dup:
+            status, reason, duplicate_of = "duplicate", "DUPLICATE_CONTENT", dup[0]
+    message = config.message(reason)[1] if reason else None
+    cur.execute("DELETE FROM audit.source_file WHERE rel_path = %s AND status = 'pending' RETURNING first_seen_at",
+                (e.rel_path,))
+    cur.execute("""INSERT INTO audit.source_file (rel_path, kind, province_code, round_code, sha256, size_bytes,
+                     modified_at, first_seen_at, received_at, last_seen_at, status, reason_code, message,
+                     duplicate_of, load_id, processed_at)
+                   VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) RETURNING file_id""",
+                (e.rel_path, e.kind, e.province_code, e.round_code, digest, e.size, e.mtime, now, received, now,
+                 status, reason, message, duplicate_of, load_id, None if status == "new" else now))
+    file_id = cur.fetchone()[0]
+    cur.execute("""UPDATE audit.source_file SET status = 'superseded', reason_code = 'SUPERSEDED', message = %s,
+                     superseded_by = %s
+                   WHERE rel_path = %s AND file_id <> %s AND status NOT IN ('superseded', 'pending')""",
+                (config.message("SUPERSEDED")[1], file_id, e.rel_path, file_id))
+    return status
+
+
+def files_to_load(cur, *, kind: str, province_code: str | None = None) -> list[int]:
+    if province_code is None:
+        cur.execute("SELECT file_id FROM audit.source_file WHERE status = 'new' AND kind = %s ORDER BY file_id",
+                    (kind,))
+    else:
+        cur.execute("""SELECT file_id FROM audit.source_file WHERE status = 'new' AND kind = %s
+                       AND province_code = %s ORDER BY file_id""", (kind, province_code))
+    return [r[0] for r in cur.fetchall()]
+
+
+def provinces_with_work(cur) -> list[str]:
+    cur.execute("""SELECT DISTINCT province_code FROM audit.source_file
+                   WHERE status = 'new' AND kind = 'submission' ORDER BY 1""")
+    return [r[0] for r in cur.fetchall()]

@@ -1,0 +1,72 @@
+# dgsa: two commands do everything on a fresh machine:  make demo   |   make test
+SHELL := /bin/bash
+PYTHON ?= python3
+ENV := bin/dgsa-env
+VENV_STAMP := .venv/.installed-$(shell sha1sum requirements.txt | cut -c1-12)
+DEMO_DRIVE := $(CURDIR)/demo/drive
+DEMO_PEOPLE ?= 3000
+DRIVE ?= $(DEMO_DRIVE)
+
+.PHONY: demo test pipeline airflow warehouse migrate airflow-db bench sample report clean help
+
+help:
+	@echo "make demo      set up everything, generate a sample drive, run the DAGs, print the marts"
+	@echo "make test      the whole test suite (real PostgreSQL, real Airflow)"
+	@echo "make pipeline DRIVE=/path   run every DAG once on a drive (DGSA_WAREHOUSE_URL or the local one)"
+	@echo "make airflow   start the Airflow UI on http://127.0.0.1:8080"
+	@echo "make bench     print throughput figures"
+
+# ---------------------------------------------------------------- set-up (idempotent)
+$(VENV_STAMP): requirements.txt
+	@echo "== virtualenv (.venv) with the pinned stack"
+	@test -x .venv/bin/python || $(PYTHON) -m venv .venv
+	@.venv/bin/pip install -q --upgrade pip 2>&1 | grep -v "is ignored" || true
+	@.venv/bin/pip install -q -r requirements.txt 2>&1 | grep -v "is ignored" || true
+	@.venv/bin/pip check >/dev/null
+	@echo "$(CURDIR)/include" > "$$(.venv/bin/python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')/dgsa.pth"
+	@rm -f .venv/.installed-* && touch $@
+
+warehouse: $(VENV_STAMP)
+	@echo "== warehouse"
+	@$(ENV) python -m dgsa.devenv
+
+migrate: warehouse
+	@$(ENV) python -m dgsa.migrate
+
+airflow-db: $(VENV_STAMP)
+	@echo "== Airflow metadata DB (SQLite in .airflow/)"
+	@$(ENV) airflow db migrate > /dev/null 2>&1 || $(ENV) airflow db migrate
+
+# ---------------------------------------------------------------- the two commands
+demo: warehouse airflow-db
+	@echo "== sample drive ($(DEMO_PEOPLE) people) in demo/drive"
+	@test -d $(DEMO_DRIVE) || $(ENV) python -m dgsa.sample --out $(DEMO_DRIVE) --people $(DEMO_PEOPLE) --seed 2563
+	@$(MAKE) --no-print-directory pipeline DRIVE=$(DEMO_DRIVE)
+	@$(ENV) python -m dgsa.report
+
+test: warehouse
+	@$(ENV) python -m pytest -q tests
+
+# ---------------------------------------------------------------- running
+pipeline: warehouse airflow-db
+	@echo "== pipeline on $(DRIVE) (through airflow dags test)"
+	@test -d "$(DRIVE)" || { echo "DRIVE=$(DRIVE) is not a folder" >&2; exit 2; }
+	@DGSA_DRIVE="$(abspath $(DRIVE))" bin/run-dag dgsa_ingest
+	@DGSA_DRIVE="$(abspath $(DRIVE))" bin/run-dag dgsa_marts
+
+airflow: warehouse airflow-db
+	@echo "== Airflow UI: http://127.0.0.1:$${DGSA_AIRFLOW_PORT:-8080}  (user 'admin'; the password is printed below"
+	@echo "   and kept in .airflow/simple_auth_manager_passwords.json.generated). Ctrl-C stops it."
+	@DGSA_DRIVE="$(abspath $(DRIVE))" AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS=admin:admin $(ENV) airflow standalone
+
+sample: $(VENV_STAMP)
+	@$(ENV) python -m dgsa.sample --out $(or $(OUT),$(DEMO_DRIVE)) --people $(DEMO_PEOPLE) --seed 2563 $(if $(MESSY),--messy)
+
+report: warehouse
+	@$(ENV) python -m dgsa.report
+
+bench: warehouse
+	@$(ENV) python -m dgsa.bench
+
+clean:
+	rm -rf demo .airflow .dgsa/logs

@@ -1,0 +1,90 @@
+"""
+### dgsa_ingest: shared drive -> warehouse (nightly 01:00 Asia/Bangkok)
+
+Reads the shared drive named by `DGSA_DRIVE` (read-only) and loads it into the warehouse
+named by the connection `dgsa_warehouse` / `DGSA_WAREHOUSE_URL`.
+
+1. **prepare**: migrations to head and reference data from `include/config` (idempotent).
+2. **scan_drive**: every file version into `audit.source_file`; unchanged files are skipped
+   without hashing; files still being written stay `pending`; non-submissions `ignored`.
+3. **load_roster** and **load_province** (one mapped task per province with new files): each
+   file read, typed and loaded in its own transaction; bad rows go to `audit.rejected_row`.
+4. **reconcile**: rows read = loaded + rejected + skipped for every file, or the run fails.
+   Publishes the `dgsa://warehouse/core` asset, which triggers `dgsa_marts`.
+
+The work lives in `include/dgsa/` (`ingest.py`, `ledger.py`, `load.py`); this file only wires it.
+"""
+from __future__ import annotations
+
+import os
+from datetime import timedelta
+
+import pendulum
+from airflow.sdk import Asset, dag, task
+
+CORE_ASSET = Asset("dgsa://warehouse/core")
+DEFAULT_ARGS = {"retries": int(os.environ.get("DGSA_TASK_RETRIES", "2")), "retry_delay": timedelta(minutes=2), "retry_exponential_backoff": True,
+                "owner": "dgsa"}
+
+
+@dag(
+    dag_id="dgsa_ingest",
+    schedule="0 1 * * *",
+    start_date=pendulum.datetime(2026, 11, 1, tz="Asia/Bangkok"),
+    catchup=False,
+    max_active_runs=1,
+    dagrun_timeout=timedelta(hours=3),
+    default_args=DEFAULT_ARGS,
+    tags=["dgsa", "ingest"],
+    doc_md=__doc__,
+)
+def dgsa_ingest():
+    @task
+    def prepare() -> dict:
+        """Migrate the warehouse to head and load reference data."""
+        from dgsa import ingest
+
+        return ingest.prepare()
+
+    @task
+    def scan_drive(**context) -> dict:
+        """Record every file version on the drive in the ledger."""
+        from dgsa import config, ingest
+
+        return ingest.scan(config.drive_path(), dag_run_id=context["run_id"])
+
+    @task
+    def load_roster(scan: dict) -> dict:
+        """Load new roster files (the ministry's target-group list)."""
+        from dgsa import config, ingest
+
+        return ingest.load_kind(config.drive_path(), "roster") if scan["roster"] else {}
+
+    @task
+    def provinces_to_load(scan: dict) -> list[str]:
+        """The provinces with new files: one load_province task each."""
+        return scan["provinces"]
+
+    @task(map_index_template="{{ province_code }}")
+    def load_province(province_code: str) -> dict:
+        """Load one province's new files, each in its own transaction."""
+        from dgsa import config, ingest
+
+        return ingest.load_kind(config.drive_path(), "submission", province_code)
+
+    @task(outlets=[CORE_ASSET], trigger_rule="none_failed")
+    def reconcile(scan: dict) -> dict:
+        """Check the row accounting of every file; fail loudly if it does not add up."""
+        from dgsa import ingest
+
+        return ingest.reconcile(scan["load_id"])
+
+    ready = prepare()
+    scanned = scan_drive()
+    ready >> scanned
+    roster = load_roster(scanned)
+    provinces = load_province.expand(province_code=provinces_to_load(scanned))
+    roster >> provinces >> reconcile(scanned)
+
+
+dgsa_ingest()

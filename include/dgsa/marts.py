@@ -31,10 +31,14 @@ def build(url: str | None = None, *, sql_override: dict[str, str] | None = None)
     counts = {}
     try:
         with db.transaction(url) as conn, conn.cursor() as cur:
+            # the night's loads change these tables a lot; without fresh statistics the
+            # planner picks nested loops that take minutes instead of seconds
+            cur.execute("ANALYZE audit.source_file, core.assessment, core.assessment_skill, core.roster_entry")
             for mart in MARTS:
                 cur.execute(f"DROP TABLE IF EXISTS mart_build.{mart}")
             for mart in MARTS:
                 cur.execute((sql_override or {}).get(mart) or read_sql(f"marts/{mart}.sql"))
+                cur.execute(f"ANALYZE mart_build.{mart}")  # fresh tables have no statistics yet
                 counts[mart] = db.scalar(cur, f"SELECT count(*) FROM mart_build.{mart}")
             cur.execute(read_sql("gates/marts.sql"))
             failures = [(m, c, n) for m, c, n in cur.fetchall() if n]

@@ -31,9 +31,10 @@ SELECT 'training_nominee', 'gap is positive', count(*) FROM mart_build.training_
 UNION ALL
 SELECT 'training_needs', 'people_below_target equals the nominee rows', count(*)
 FROM mart_build.training_needs t
-WHERE people_below_target <> (SELECT count(*) FROM mart_build.training_nominee n
-                              WHERE n.round = t.round AND n.province_code = t.province_code
-                                AND n.target_group = t.target_group AND n.skill_code = t.skill_code)
+FULL JOIN (SELECT round, province_code, target_group, skill_code, count(*) AS n
+           FROM mart_build.training_nominee GROUP BY 1, 2, 3, 4) n
+       USING (round, province_code, target_group, skill_code)
+WHERE coalesce(t.people_below_target, -1) <> coalesce(n.n, 0)
 UNION ALL
 SELECT 'training_needs', 'people_below_target <= people_assessed', count(*)
 FROM mart_build.training_needs WHERE people_below_target > people_assessed

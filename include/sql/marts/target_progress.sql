@@ -2,20 +2,18 @@
 -- B.E. 2565): per round and province, the share of assessed listed people meeting every
 -- required skill of their assigned group.
 CREATE TABLE mart_build.target_progress AS
-WITH assessed AS (
-    SELECT ro.round_code, ro.province_code, ro.person_key
+WITH needing AS (SELECT DISTINCT round, person_key FROM mart_build.training_nominee),
+assessed AS (
+    SELECT ro.round_code, ro.province_code, ro.person_key, (nd.person_key IS NULL) AS meets_all
     FROM core.current_roster ro
     JOIN core.current_assessment a ON a.round_code = ro.round_code AND a.citizen_id = ro.citizen_id
+    LEFT JOIN needing nd ON nd.round = ro.round_code AND nd.person_key = ro.person_key
 ), rounds AS (SELECT DISTINCT round_code FROM core.current_roster)
 SELECT r.round_code                                                     AS round,
        p.province_code,
        count(a.person_key)                                              AS people_assessed,
-       count(a.person_key) FILTER (WHERE NOT EXISTS (
-           SELECT 1 FROM mart_build.training_nominee n
-           WHERE n.round = a.round_code AND n.person_key = a.person_key)) AS people_meeting_all,
-       round(count(a.person_key) FILTER (WHERE NOT EXISTS (
-           SELECT 1 FROM mart_build.training_nominee n
-           WHERE n.round = a.round_code AND n.person_key = a.person_key))::numeric
+       count(a.person_key) FILTER (WHERE a.meets_all)                   AS people_meeting_all,
+       round(count(a.person_key) FILTER (WHERE a.meets_all)::numeric
              / nullif(count(a.person_key), 0), 4)                       AS share_meeting_all
 FROM rounds r
 CROSS JOIN ref.province p

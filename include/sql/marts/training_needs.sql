@@ -16,20 +16,23 @@ WITH assessed AS (
     FROM core.current_roster ro
     JOIN ref.round rd USING (round_code)
     JOIN ref.target t ON t.framework_version = rd.framework_version AND t.group_code = ro.assigned_group
+), nominees AS (
+    SELECT round, province_code, target_group, skill_code, count(*) AS below, avg(gap) AS mean_gap
+    FROM mart_build.training_nominee
+    GROUP BY 1, 2, 3, 4
 )
 SELECT l.round_code                                                     AS round,
        l.province_code,
        l.assigned_group                                                 AS target_group,
        l.skill_code,
        coalesce(c.people_assessed, 0)                                   AS people_assessed,
-       count(n.person_key)                                              AS people_below_target,
-       coalesce(round(avg(n.gap), 3), 0)                                AS avg_gap
+       coalesce(n.below, 0)                                             AS people_below_target,
+       coalesce(round(n.mean_gap, 3), 0)                                AS avg_gap
 FROM listed_cells l
 LEFT JOIN cells c USING (round_code, province_code, assigned_group, skill_code)
-LEFT JOIN mart_build.training_nominee n
+LEFT JOIN nominees n
        ON n.round = l.round_code AND n.province_code = l.province_code
-      AND n.target_group = l.assigned_group AND n.skill_code = l.skill_code
-GROUP BY l.round_code, l.province_code, l.assigned_group, l.skill_code, c.people_assessed;
+      AND n.target_group = l.assigned_group AND n.skill_code = l.skill_code;
 
 ALTER TABLE mart_build.training_needs ADD PRIMARY KEY (round, province_code, target_group, skill_code);
 

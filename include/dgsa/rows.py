@@ -55,14 +55,13 @@ def raw_text(value) -> str | None:
 
 def classify(row: list, header: HeaderMatch) -> str:
     """'blank' (nothing but maybe a sequence number), 'total' (a รวม/total line) or 'data'."""
-    skip_cols = {header.columns[f] for f in SKIPPABLE_FIELDS if f in header.columns}
-    values = [v for j, v in enumerate(row) if v is not None and j not in skip_cols and str(v).strip()]
-    if not values:
-        return "blank"
     cid_col = header.columns.get("citizen_id")
     cid_empty = cid_col is None or cid_col >= len(row) or row[cid_col] in (None, "")
     if cid_empty and any(_TOTAL.match(str(v).strip()) for v in row if v is not None):
         return "total"
+    skip_cols = {header.columns[f] for f in SKIPPABLE_FIELDS if f in header.columns}
+    if not any(v is not None and str(v).strip() for j, v in enumerate(row) if j not in skip_cols):
+        return "blank"
     return "data"
 
 

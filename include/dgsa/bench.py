@@ -1,0 +1,81 @@
+"""Benchmark: prints figures (no pass/fail). `make bench` or
+
+    python -m dgsa.bench [--people 20000]
+
+Measures, in a throw-away database on the configured server: generating a drive, ingesting it
+(scan + load + reconcile), a second ingest with nothing new, the mart build, the messy drive,
+and reading a workbook whose formatting stretches the used range to row 1,048,576.
+"""
+from __future__ import annotations
+
+import argparse
+import resource
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+import psycopg2
+from sqlalchemy.engine import make_url
+
+from dgsa import config, db, ingest, marts, readers, sample
+
+
+def _timed(label: str, fn, rows: int | None = None):
+    start = time.perf_counter()
+    result = fn()
+    secs = time.perf_counter() - start
+    rate = f"  {rows / secs:>10,.0f} rows/s" if rows else ""
+    print(f"{label:<55} {secs:>8.2f} s{rate}")
+    return result
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--people", type=int, default=20000)
+    args = parser.parse_args(argv)
+    base = config.warehouse_url()
+    name = f"dgsa_bench_{uuid.uuid4().hex[:6]}"
+    url = str(make_url(base).set(database=name))
+    admin = psycopg2.connect(db.dsn(str(make_url(base).set(database="postgres"))))
+    admin.autocommit = True
+    admin.cursor().execute(f'CREATE DATABASE "{name}"')
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            tmp = Path(tmp)
+            _timed("migrate + reference data", lambda: ingest.prepare(url))
+            _timed(f"generate drive ({args.people:,} people)", lambda: sample.generate(tmp / "d", args.people, 1))
+            totals = _timed("ingest (scan, load, reconcile)", lambda: ingest.run_all(tmp / "d", url))["totals"]
+            print(f"{'':<55} rows read {totals['rows_read']:,}")
+            _timed("ingest again, nothing new", lambda: ingest.run_all(tmp / "d", url))
+            _timed("mart build (write, gate, publish)", lambda: marts.build(url))
+            with db.transaction(url) as conn, conn.cursor() as cur:
+                cur.execute("TRUNCATE audit.source_file, raw.source_row, core.assessment, core.assessment_skill, "
+                            "core.roster_entry, audit.rejected_row, audit.load_run CASCADE")
+            sample.generate(tmp / "m", 200, 2, messy=True)
+            _timed("messy drive (200 people + every bad case)", lambda: ingest.run_all(tmp / "m", url))
+            wide = tmp / "wide.xlsx"
+            _make_wide(wide)
+            _timed("read workbook formatted to row 1,048,576", lambda: readers.read(wide))
+            print(f"{'peak memory (max RSS)':<55} {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:>8.0f} MiB")
+    finally:
+        admin.cursor().execute(f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'")
+        admin.cursor().execute(f'DROP DATABASE IF EXISTS "{name}"')
+        admin.close()
+
+
+def _make_wide(path: Path) -> None:
+    from openpyxl import Workbook  # noqa: PLC0415
+    from openpyxl.styles import PatternFill  # noqa: PLC0415
+
+    wb = Workbook()
+    ws = wb.active
+    ws.append(["เลขประจำตัวประชาชน", "ชื่อ", "นามสกุล"])
+    fill = PatternFill("solid", fgColor="FFFF00")
+    for col in range(1, 20):
+        ws.cell(1_048_576, col).fill = fill
+    wb.save(path)
+
+
+if __name__ == "__main__":
+    main()

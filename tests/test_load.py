@@ -149,3 +149,15 @@ def test_reconcile_holds(tmp_path, warehouse):
     scanned = _scan_and_load(tmp_path, warehouse)
     totals = ingest.reconcile(scanned["load_id"], url=warehouse)
     assert totals["rows_read"] == 3 and totals["rows_loaded"] == 2 and totals["rows_skipped"] == 1
+
+
+def test_links_leaving_the_drive_are_not_followed(tmp_path, warehouse, sql):
+    drive, outside = tmp_path / "drive", tmp_path / "outside"
+    secret = write_submission(outside, "secret.xlsx", [sub_row(1, P[0])], when(20))
+    (drive / "provinces/50-เชียงใหม่").mkdir(parents=True)
+    (drive / "provinces/50-เชียงใหม่/link.xlsx").symlink_to(secret)
+    (drive / "provinces/51-ลำพูน").symlink_to(outside, target_is_directory=True)
+    _scan_and_load(drive, warehouse)
+    assert sql("SELECT rel_path, status, reason_code FROM audit.source_file") == [
+        ("provinces/50-เชียงใหม่/link.xlsx", "ignored", "LINK_OUTSIDE_DRIVE")]
+    assert sql("SELECT count(*) FROM core.assessment") == [(0,)]

@@ -25,6 +25,7 @@ def test_citizen_id_shapes():
     assert N.citizen_id(" ".join(CID)) == CID
     assert N.citizen_id(float(CID)) == CID                      # typed as a number in Excel
     assert N.citizen_id(int(CID)) == CID
+    assert N.citizen_id("'" + CID) == CID                        # Excel's text-prefix apostrophe
     assert N.citizen_id(CID.translate(str.maketrans("0123456789", "๐๑๒๓๔๕๖๗๘๙"))) == CID
 
 
@@ -47,7 +48,8 @@ def test_mask_shows_only_last_three_digits():
 @pytest.mark.parametrize("value", [
     "30/10/2563", "30/10/63", "2020-10-30", "30/10/2020", "30 ต.ค. 63", "30 ตุลาคม 2563", "๓๐ ต.ค. ๒๕๖๓",
     "30 ต.ค. 2563", "2563-10-30", "30-10-2563", 44134, 44134.0, "44134", dt.datetime(2020, 10, 30, 9, 0), D,
-    "2020-10-30 00:00:00", "30 Oct 2020"])
+    "2020-10-30 00:00:00", "30 Oct 2020", "30-ต.ค.-63", "30/10/2563 00:00", "30-Oct-2020", "วันที่ 30 ต.ค. 2563",
+    "30 ต.ค. พ.ศ. 2563"])
 def test_dates(value):
     assert N.date(value) == D
 

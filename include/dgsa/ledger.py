@@ -32,7 +32,8 @@ def start_run(cur, root: Path, dag_run_id: str | None = None, scope: str = "inge
 def _settled(entries: list[Entry], now: dt.datetime) -> tuple[list[Entry], list[Entry]]:
     """Split into (settled, pending): a young file must keep its size and mtime across two looks."""
     age_limit = dt.timedelta(seconds=config.settled_age_seconds())
-    young = [e for e in entries if now - e.mtime < age_limit]
+    # only files that will be read need to be complete; ignored/rejected ones are just recorded
+    young = [e for e in entries if e.status is None and now - e.mtime < age_limit]
     if not young:
         return entries, []
     time.sleep(config.settle_seconds())

@@ -65,7 +65,7 @@ def citizen_id(value) -> str:
     s = text(value)
     if s is None:
         raise Bad("CID_MISSING")
-    s = s.translate(THAI_DIGITS)
+    s = s.translate(THAI_DIGITS).lstrip("'")   # Excel's "store as text" apostrophe
     if _SCI.match(s.replace(",", "")):
         raise Bad("CID_PRECISION_LOST")
     if s.endswith(".0") and s[:-2].isdigit():  # a number exported as text by a CSV tool
@@ -88,7 +88,7 @@ _TH_MONTHS = {
 _EN_MONTHS = {m: i for i, m in enumerate(
     ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"], 1)}
 _MONTH_WORDS = {w.replace(".", ""): m for m, words in _TH_MONTHS.items() for w in words}
-_NUMERIC_DATE = re.compile(r"^(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{2}|\d{4})$")
+_NUMERIC_DATE = re.compile(r"^(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{2}|\d{4})(?:\s+\d{1,2}:\d{2}(?::\d{2})?)?$")
 _ISO_DATE = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?$")
 _WORD_DATE = re.compile(r"^(\d{1,2})\s*([^\d\s]+)\s*(\d{2}|\d{4})$")
 
@@ -142,6 +142,7 @@ def _date_text(s: str) -> dt.date:
         return _make(year_ce(int(y), 4), int(mo), int(d))
     folded = re.sub(r"^(วันที่|ที่)\s*", "", s)
     folded = re.sub(r"(พ\.?\s*ศ\.?|ค\.?\s*ศ\.?)\s*", "", folded)
+    folded = re.sub(r"(?<=\d)[\-/](?=\D)|(?<=\D)[\-/](?=\d)", " ", folded)   # Excel's 30-ต.ค.-63
     if m := _WORD_DATE.match(folded.replace(" ", "")) or _WORD_DATE.match(folded):
         d, word, y = m.groups()
         word = word.replace(".", "").casefold()

@@ -46,6 +46,19 @@ def report(round_code: str | None = None, limit: int = 80) -> str:
                                 JOIN ref.round r ON r.round_code = n.round
                                 JOIN ref.skill s ON s.framework_version = r.framework_version AND s.skill_code = n.skill_code
                                 WHERE n.round = %s GROUP BY 1, 2 ORDER BY below_target DESC""", (round_code,)),
+                 "", "Top training need per province: the skill with the most people below target (marts.training_needs)",
+                 _table(cur, """SELECT DISTINCT ON (n.province_code) n.province_code AS prov, p.name_en AS province,
+                                  n.skill_code AS top_skill, sum(n.people_below_target) AS below_target,
+                                  t.total_below AS all_skill_needs
+                                FROM marts.training_needs n
+                                JOIN ref.province p USING (province_code)
+                                JOIN (SELECT province_code, sum(people_below_target) AS total_below
+                                      FROM marts.training_needs WHERE round = %s GROUP BY 1) t USING (province_code)
+                                WHERE n.round = %s
+                                GROUP BY n.province_code, p.name_en, n.skill_code, t.total_below
+                                HAVING sum(n.people_below_target) > 0
+                                ORDER BY n.province_code, below_target DESC, n.skill_code LIMIT %s""",
+                        (round_code, round_code, limit)),
                  "", "Provinces furthest from the goal (marts.target_progress)",
                  _table(cur, """SELECT province_code AS prov, people_assessed AS assessed,
                                   people_meeting_all AS meeting_all, share_meeting_all AS share

@@ -14,7 +14,6 @@ import os
 import pwd
 import secrets
 import shutil
-import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -140,7 +139,6 @@ def main() -> None:
     ENV_FILE.write_text("# written by `python -m dgsa.devenv`; local only, never committed\n"
                         + "".join(f"{k}={v}\n" for k, v in sorted(env.items())))
     os.chmod(ENV_FILE, 0o600)
-    socket.setdefaulttimeout(None)
     print(f"warehouse: {url.split('@')[-1]} ({how})")
 
 

@@ -124,15 +124,22 @@ def read_env() -> dict[str, str]:
 
 def main() -> None:
     env = read_env()
-    url, how = (env["DGSA_WAREHOUSE_URL"], "saved in .dgsa/local.env") if env.get("DGSA_WAREHOUSE_URL") \
-        and not os.environ.get("DGSA_WAREHOUSE_URL") else find_warehouse()
-    if "local cluster" in how or str(LOCAL_PORT) in url:
-        start_local_cluster()  # make sure a saved local cluster is running
+    from_environment = bool(os.environ.get("DGSA_WAREHOUSE_URL")) and \
+        os.environ.get("DGSA_WAREHOUSE_URL") != env.get("DGSA_WAREHOUSE_URL")
+    if from_environment:
+        url, how = os.environ["DGSA_WAREHOUSE_URL"], "DGSA_WAREHOUSE_URL"
+    elif env.get("DGSA_WAREHOUSE_URL"):
+        url, how = env["DGSA_WAREHOUSE_URL"], "saved in .dgsa/local.env"
+        if f":{LOCAL_PORT}/" in url:
+            start_local_cluster()  # make sure a saved local cluster is running
+    else:
+        url, how = find_warehouse()
     try:
         ensure_database(url)
     except psycopg2.Error as exc:
         sys.exit(f"Warehouse {how} is not usable: {exc}".strip())
-    env["DGSA_WAREHOUSE_URL"] = url
+    if not from_environment:  # a URL given for one command is used, never saved as the default
+        env["DGSA_WAREHOUSE_URL"] = url
     env.setdefault("DGSA_PERSON_KEY_SECRET", secrets.token_urlsafe(32))
     env.setdefault("AIRFLOW__API_AUTH__JWT_SECRET", secrets.token_urlsafe(64))
     STATE.mkdir(exist_ok=True)

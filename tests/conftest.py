@@ -8,12 +8,9 @@ from __future__ import annotations
 
 import os
 import subprocess
-import uuid
 from pathlib import Path
 
-import psycopg2
 import pytest
-from sqlalchemy.engine import make_url
 
 from dgsa import db, ingest
 
@@ -24,32 +21,18 @@ RESET_SQL = """TRUNCATE audit.rejected_row, raw.source_row, core.assessment_skil
                  marts.training_needs, marts.target_progress"""
 
 
-def _admin(url: str):
-    conn = psycopg2.connect(db.dsn(str(make_url(url).set(database="postgres"))))
-    conn.autocommit = True
-    return conn
-
-
 @pytest.fixture(scope="session")
 def warehouse_url():
     base = os.environ.get("DGSA_WAREHOUSE_URL")
     if not base:
         pytest.fail("DGSA_WAREHOUSE_URL is not set: run the tests with `make test`")
-    name = f"dgsa_test_{uuid.uuid4().hex[:8]}"
-    url = str(make_url(base).set(database=name))
-    admin = _admin(base)
-    with admin.cursor() as cur:
-        cur.execute(f'CREATE DATABASE "{name}"')
-    os.environ["DGSA_WAREHOUSE_URL"] = url
-    try:
-        ingest.prepare(url)
-        yield url
-    finally:
-        os.environ["DGSA_WAREHOUSE_URL"] = base
-        with admin.cursor() as cur:
-            cur.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s", (name,))
-            cur.execute(f'DROP DATABASE IF EXISTS "{name}"')
-        admin.close()
+    with db.scratch_database(base, "dgsa_test") as url:
+        os.environ["DGSA_WAREHOUSE_URL"] = url
+        try:
+            ingest.prepare(url)
+            yield url
+        finally:
+            os.environ["DGSA_WAREHOUSE_URL"] = base
 
 
 @pytest.fixture

@@ -58,6 +58,42 @@ def copy_rows(cur, table: str, columns: Sequence[str], rows: Iterable[Sequence])
     return n
 
 
+@contextlib.contextmanager
+def server(url: str | None = None) -> Iterator:
+    """An autocommit connection to the server's `postgres` database (for CREATE/DROP DATABASE)."""
+    conn = psycopg2.connect(dsn(make_url(url or config.warehouse_url()).set(database="postgres")
+                                .render_as_string(hide_password=False)))
+    conn.autocommit = True
+    try:
+        yield conn
+    finally:
+        conn.close()
+
+
+def ensure_database(url: str) -> None:
+    """Create the database named in the URL if it does not exist (needs CREATEDB on the server)."""
+    name = make_url(url).database
+    with server(url) as admin, admin.cursor() as cur:
+        cur.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,))
+        if cur.fetchone() is None:
+            cur.execute(f'CREATE DATABASE "{name}"')
+
+
+@contextlib.contextmanager
+def scratch_database(url: str, prefix: str) -> Iterator[str]:
+    """A new, empty database on url's server, dropped afterwards; yields its URL."""
+    import uuid  # noqa: PLC0415
+
+    name = f"{prefix}_{uuid.uuid4().hex[:8]}"
+    with server(url) as admin, admin.cursor() as cur:
+        cur.execute(f'CREATE DATABASE "{name}"')
+        try:
+            yield make_url(url).set(database=name).render_as_string(hide_password=False)
+        finally:
+            cur.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s", (name,))
+            cur.execute(f'DROP DATABASE IF EXISTS "{name}"')
+
+
 def scalar(cur, sql: str, params=None):
     cur.execute(sql, params)
     row = cur.fetchone()

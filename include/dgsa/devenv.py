@@ -20,6 +20,7 @@ from pathlib import Path
 
 import psycopg2
 
+from dgsa import db
 from dgsa.config import PROJECT_DIR
 
 STATE = PROJECT_DIR / ".dgsa"
@@ -98,22 +99,6 @@ def find_warehouse() -> tuple[str, str]:
              "make can start a project-local cluster.")
 
 
-def ensure_database(url: str) -> None:
-    """Create the database named in the URL if it does not exist (needs CREATEDB on the server)."""
-    from sqlalchemy.engine import make_url  # noqa: PLC0415
-
-    from dgsa.db import dsn  # noqa: PLC0415
-
-    u = make_url(url)
-    admin = psycopg2.connect(dsn(str(u.set(database="postgres"))))
-    admin.autocommit = True
-    with admin.cursor() as cur:
-        cur.execute("SELECT 1 FROM pg_database WHERE datname = %s", (u.database,))
-        if cur.fetchone() is None:
-            cur.execute(f'CREATE DATABASE "{u.database}"')
-    admin.close()
-
-
 def read_env() -> dict[str, str]:
     if not ENV_FILE.exists():
         return {}
@@ -135,7 +120,7 @@ def main() -> None:
     else:
         url, how = find_warehouse()
     try:
-        ensure_database(url)
+        db.ensure_database(url)
     except psycopg2.Error as exc:
         sys.exit(f"Warehouse {how} is not usable: {exc}".strip())
     if not from_environment:  # a URL given for one command is used, never saved as the default

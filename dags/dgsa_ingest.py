@@ -16,15 +16,12 @@ The work lives in `include/dgsa/` (`ingest.py`, `ledger.py`, `load.py`); this fi
 """
 from __future__ import annotations
 
-import os
 from datetime import timedelta
 
 import pendulum
-from airflow.sdk import Asset, dag, task
+from airflow.sdk import dag, task
 
-CORE_ASSET = Asset("dgsa://warehouse/core")
-DEFAULT_ARGS = {"retries": int(os.environ.get("DGSA_TASK_RETRIES", "2")), "retry_delay": timedelta(minutes=2), "retry_exponential_backoff": True,
-                "owner": "dgsa"}
+from dgsa.dag_common import CORE_ASSET, default_args
 
 
 @dag(
@@ -34,7 +31,7 @@ DEFAULT_ARGS = {"retries": int(os.environ.get("DGSA_TASK_RETRIES", "2")), "retry
     catchup=False,
     max_active_runs=1,
     dagrun_timeout=timedelta(hours=3),
-    default_args=DEFAULT_ARGS,
+    default_args=default_args(retry_delay=timedelta(minutes=2)),
     tags=["dgsa", "ingest"],
     doc_md=__doc__,
 )

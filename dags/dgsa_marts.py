@@ -10,14 +10,12 @@ and a build that fails a check leaves the old marts in place (see `audit.mart_bu
 """
 from __future__ import annotations
 
-import os
 from datetime import timedelta
 
 import pendulum
-from airflow.sdk import Asset, dag, task
+from airflow.sdk import dag, task
 
-CORE_ASSET = Asset("dgsa://warehouse/core")
-MARTS_ASSET = Asset("dgsa://warehouse/marts")
+from dgsa.dag_common import CORE_ASSET, MARTS_ASSET, default_args
 
 
 @dag(
@@ -27,8 +25,7 @@ MARTS_ASSET = Asset("dgsa://warehouse/marts")
     catchup=False,
     max_active_runs=1,
     dagrun_timeout=timedelta(hours=1),
-    default_args={"retries": int(os.environ.get("DGSA_TASK_RETRIES", "2")), "retry_delay": timedelta(minutes=1), "retry_exponential_backoff": True,
-                  "owner": "dgsa"},
+    default_args=default_args(retry_delay=timedelta(minutes=1)),
     tags=["dgsa", "marts"],
     doc_md=__doc__,
 )

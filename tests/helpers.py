@@ -2,12 +2,11 @@
 from __future__ import annotations
 
 import datetime as dt
-import os
 import random
 from pathlib import Path
 
 from dgsa import config
-from dgsa.sample import citizen_id, write_sheet
+from dgsa.sample import citizen_id, set_mtime, write_sheet
 
 SUB_HEADER = ["ลำดับ", "เลขประจำตัวประชาชน", "คำนำหน้า", "ชื่อ", "นามสกุล", "จังหวัด", "กลุ่มเป้าหมาย", "ระดับเป้าหมาย",
               "วันที่ประเมิน", "DL", "GOV", "TECH", "PROC", "SVC", "STRAT", "PM", "LEAD", "DT", "ลงนามรับรอง"]
@@ -29,10 +28,6 @@ def when(day: int, month: int = 10, hour: int = 10) -> dt.datetime:
     return dt.datetime(2020, month, day, hour, tzinfo=config.BANGKOK)
 
 
-def touch(path: Path, moment: dt.datetime) -> None:
-    os.utime(path, (moment.timestamp(), moment.timestamp()))
-
-
 def sub_row(n, cid, group="6", level="2", date="20/10/2563", skills=(2, 2, None, None, None, None, None, None, None),
             signed="ลงนามแล้ว", province="50", first="สมชาย", last="ใจดี"):
     return [n, cid, "นาย", first, last, province, group, level, date, *skills, signed]
@@ -42,7 +37,7 @@ def write_submission(drive: Path, rel: str, rows: list, moment: dt.datetime, hea
                      title_lines=("ผลการประเมิน DG-SA",)) -> Path:
     path = drive / rel
     write_sheet(path, header, rows, title_lines=list(title_lines), fmt=fmt or path.suffix.lstrip("."))
-    touch(path, moment)
+    set_mtime(path, moment)
     return path
 
 
@@ -52,5 +47,5 @@ def write_roster(drive: Path, people: list[tuple], round_code="2563", moment=Non
             for i, (cid, first, last, prov, grp) in enumerate(people)]
     path = drive / "roster" / round_code / name
     write_sheet(path, ROSTER_HEADER, rows, fmt="xlsx")
-    touch(path, moment or when(30, 9))
+    set_mtime(path, moment or when(30, 9))
     return path

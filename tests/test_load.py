@@ -5,6 +5,8 @@ import pytest
 
 from dgsa import ingest, load
 
+from dgsa.sample import set_mtime
+
 from helpers import ids, sub_row, when, write_roster, write_submission
 
 P = ids(9)
@@ -85,8 +87,7 @@ def test_ledger_duplicates_superseded_ignored_unknown_province(tmp_path, warehou
     a = write_submission(tmp_path, "provinces/50-เชียงใหม่/a.xlsx", [sub_row(1, P[0])], when(20))
     copy = tmp_path / "provinces/50-เชียงใหม่/copy of a.xlsx"
     copy.write_bytes(a.read_bytes())
-    import os
-    os.utime(copy, (when(22).timestamp(),) * 2)
+    set_mtime(copy, when(22))
     (tmp_path / "provinces/50-เชียงใหม่/scan.pdf").write_bytes(b"%PDF-1.4")
     (tmp_path / "provinces/50-เชียงใหม่/~$a.xlsx").write_bytes(b"lock")
     (tmp_path / "provinces/50-เชียงใหม่/Thumbs.db").write_bytes(b"x")

@@ -4,7 +4,7 @@ import pytest
 
 from dgsa import normalise as N
 from dgsa.pii import mask_citizen_id
-from dgsa.sample import citizen_id as make_cid
+from dgsa.sample import citizen_id as make_cid, dashed
 
 import random
 
@@ -19,9 +19,8 @@ def bad(code, fn, *args):
 
 
 def test_citizen_id_shapes():
-    dashed = f"{CID[0]}-{CID[1:5]}-{CID[5:10]}-{CID[10:12]}-{CID[12]}"
     assert N.citizen_id(CID) == CID
-    assert N.citizen_id(dashed) == CID
+    assert N.citizen_id(dashed(CID)) == CID
     assert N.citizen_id(" ".join(CID)) == CID
     assert N.citizen_id(float(CID)) == CID                      # typed as a number in Excel
     assert N.citizen_id(int(CID)) == CID

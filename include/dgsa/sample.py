@@ -51,6 +51,11 @@ HEADERS_TH = ["ลำดับ", "เลขประจำตัวประช�
 TAIL_TH = ["ผลการประเมินภาพรวม", "ลงนามรับรอง", "วันที่ลงนาม", "หมายเหตุ"]
 
 
+def dashed(cid: str) -> str:
+    """A citizen ID as often typed: X-XXXX-XXXXX-XX-X."""
+    return f"{cid[0]}-{cid[1:5]}-{cid[5:10]}-{cid[10:12]}-{cid[12]}"
+
+
 def citizen_id(rng: random.Random) -> str:
     body = str(rng.randint(1, 8)) + "".join(str(rng.randint(0, 9)) for _ in range(11))
     check = (11 - sum(int(d) * w for d, w in zip(body, range(13, 1, -1))) % 11) % 10
@@ -143,7 +148,7 @@ def write_sheet(path: Path, header: list, rows: list[list], *, title_lines: list
     wb.save(path)
 
 
-def _set_mtime(path: Path, when: dt.datetime) -> None:
+def set_mtime(path: Path, when: dt.datetime) -> None:
     ts = when.timestamp()
     os.utime(path, (ts, ts))
 
@@ -160,16 +165,15 @@ def generate(out: Path, people_n: int, seed: int, messy: bool = False) -> dict:
     out.mkdir(parents=True, exist_ok=True)
     provinces = config.provinces()
     roster_dir = out / "roster" / round_cfg["round"]
+    group_no = {g["code"]: g["group_no"] for g in config.target_groups()}
     roster_rows = [[i + 1, p.citizen_id, p.title, p.first_name, p.last_name, p.position, p.position_level, p.unit,
-                    p.province_code, config.target_groups()[list(GROUP_WEIGHTS).index(p.assigned_group)]["group_no"]]
-                   for i, p in enumerate(people)]
+                    p.province_code, group_no[p.assigned_group]] for i, p in enumerate(people)]
     roster_path = roster_dir / "บัญชีกลุ่มเป้าหมาย.xlsx"
     write_sheet(roster_path, ["ลำดับ", "เลขประจำตัวประชาชน", "คำนำหน้า", "ชื่อ", "นามสกุล", "ตำแหน่ง", "ระดับ",
                               "สังกัด", "จังหวัด", "กลุ่มเป้าหมาย"], roster_rows,
                 title_lines=[f"บัญชีกลุ่มเป้าหมาย รอบปี {round_cfg['round']}"])
-    _set_mtime(roster_path, dt.datetime.combine(round_cfg["opens_on"], dt.time(9), config.BANGKOK))
+    set_mtime(roster_path, dt.datetime.combine(round_cfg["opens_on"], dt.time(9), config.BANGKOK))
     skill_headers = [s["name_th"] for s in skills_cfg]
-    group_no = {g["code"]: g["group_no"] for g in config.target_groups()}
     files = []
     for i, prov in enumerate(provinces):
         code = prov["province_code"]
@@ -197,14 +201,13 @@ def generate(out: Path, people_n: int, seed: int, messy: bool = False) -> dict:
                 overall = round(sum(v for v in levels if v) / max(1, sum(1 for v in levels if v)))
                 date_cell = assessed if fmt == "xlsx" else _thai_date(assessed, n)
                 signed_cell = (signed_on if fmt == "xlsx" else _thai_date(signed_on, n)) if p.signed else None
-                rows.append([n, p.citizen_id if n % 2 else f"{p.citizen_id[0]}-{p.citizen_id[1:5]}-"
-                             f"{p.citizen_id[5:10]}-{p.citizen_id[10:12]}-{p.citizen_id[12]}",
+                rows.append([n, p.citizen_id if n % 2 else dashed(p.citizen_id),
                              p.title, p.first_name, p.last_name, p.position, p.position_level, p.unit, prov["name_th"],
                              group_no[p.declared_group], ["เริ่มต้น", "กำลังพัฒนา", "ชำนาญ", "เชี่ยวชาญ"][p.declared_level - 1],
                              date_cell, *levels, overall, "ลงนามแล้ว" if p.signed else "ยังไม่ลงนาม", signed_cell, None])
             write_sheet(path, HEADERS_TH + skill_headers + TAIL_TH, rows, fmt=fmt,
                         title_lines=[f"ผลการประเมินตนเอง DG-SA จังหวัด{prov['name_th']}"])
-            _set_mtime(path, when)
+            set_mtime(path, when)
             files.append(path.relative_to(out).as_posix())
     expected = {
         "seed": seed, "people": people_n, "round": round_cfg["round"], "files": files,
@@ -213,7 +216,7 @@ def generate(out: Path, people_n: int, seed: int, messy: bool = False) -> dict:
     if messy:
         from dgsa import sample_messy  # noqa: PLC0415
 
-        expected["cases"] = sample_messy.add_cases(out, rng, people, round_cfg)
+        expected["cases"] = sample_messy.add_cases(out, rng, people + extras)
     Path(str(out) + ".expected.json").write_text(json.dumps(expected, ensure_ascii=False, indent=1))
     return expected
 

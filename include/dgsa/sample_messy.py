@@ -14,7 +14,7 @@ import shutil
 from pathlib import Path
 
 from dgsa import config
-from dgsa.sample import citizen_id, write_sheet, _set_mtime
+from dgsa.sample import citizen_id, dashed, set_mtime
 
 TH_HEADER = ["ลำดับ", "เลขประจำตัวประชาชน", "คำนำหน้า", "ชื่อ", "นามสกุล", "จังหวัด", "กลุ่มเป้าหมาย", "ระดับเป้าหมาย",
              "วันที่ประเมิน", "ด้านที่ 1", "ด้านที่ 2", "ด้านที่ 5", "ลงนามรับรอง", "วันที่ลงนาม", "หมายเหตุ"]
@@ -56,7 +56,8 @@ def _expect(cid, *, group="SRV", level=2, assessed="2020-10-20", signed=True, fi
             "skills": skills or {"DL": 2, "GOV": 2, "SVC": 2}}
 
 
-def add_cases(out: Path, rng: random.Random, people: list, round_cfg: dict) -> list[dict]:
+def add_cases(out: Path, rng: random.Random, people: list) -> list[dict]:
+    """Write the cases under out; people are those already on the drive (their IDs are avoided)."""
     c = Cases(out, rng, {p.citizen_id for p in people})
     prov = "provinces/50-เชียงใหม่/messy"
 
@@ -173,8 +174,8 @@ def add_cases(out: Path, rng: random.Random, people: list, round_cfg: dict) -> l
         c.add(rel, "ignored", code)
 
     for case in c.cases:
-        _set_mtime(out / case["file"], WHEN)
-    _set_mtime(out / f"{prov}/สำเนา ชื่อเต็ม.csv", WHEN + dt.timedelta(hours=1))
+        set_mtime(out / case["file"], WHEN)
+    set_mtime(out / f"{prov}/สำเนา ชื่อเต็ม.csv", WHEN + dt.timedelta(hours=1))
     return c.cases
 
 
@@ -219,7 +220,7 @@ def _write_messy_xlsx(path: Path, ids: list[str]) -> None:
     ws.append(TH_HEADER)                                               # header on row 6
     d = dt.datetime(2020, 10, 20)
     ws.append(_th_row(1, int(ids[0]), date=d))                         # numeric ID, date cell
-    ws.append(_th_row(2, f"{ids[1][0]}-{ids[1][1:5]}-{ids[1][5:10]}-{ids[1][10:12]}-{ids[1][12]}", date=44124))
+    ws.append(_th_row(2, dashed(ids[1]), date=44124))
     ws.append([])                                                      # blank rows between blocks
     ws.append([None, None])
     ws.append(_th_row(3, float(ids[2]), date="20/10/2563", level=2, skills=(2, 2, 2)))

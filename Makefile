@@ -7,13 +7,14 @@ DEMO_DRIVE := $(CURDIR)/demo/drive
 DEMO_PEOPLE ?= 3000
 DRIVE ?= $(DEMO_DRIVE)
 
-.PHONY: demo test pipeline airflow warehouse migrate airflow-db bench sample report clean help
+.PHONY: demo test pipeline airflow warehouse migrate airflow-db bench sample report docs clean help
 
 help:
 	@echo "make demo      set up everything, generate a sample drive, run the DAGs, print the marts"
 	@echo "make test      the whole test suite (real PostgreSQL, real Airflow)"
 	@echo "make pipeline DRIVE=/path   run every DAG once on a drive (DGSA_WAREHOUSE_URL or the local one)"
 	@echo "make airflow   start the Airflow UI on http://127.0.0.1:8080"
+	@echo "make docs      build the Great Expectations Data Docs (DGSA_DOCS_DIR, default .dgsa/data_docs)"
 	@echo "make bench     print throughput figures"
 
 # ---------------------------------------------------------------- set-up (idempotent)
@@ -43,6 +44,7 @@ demo: warehouse airflow-db
 	@test -d $(DEMO_DRIVE) || $(ENV) python -m dgsa.sample --out $(DEMO_DRIVE) --people $(DEMO_PEOPLE) --seed 2563
 	@$(MAKE) --no-print-directory pipeline DRIVE=$(DEMO_DRIVE)
 	@$(ENV) python -m dgsa.report
+	@echo "== Data Docs: $${DGSA_DOCS_DIR:-.dgsa/data_docs}/index.html (rebuilt by dgsa_marts; make docs)"
 
 test: warehouse
 	@$(ENV) python -m pytest -q tests
@@ -64,6 +66,10 @@ sample: $(VENV_STAMP)
 
 report: warehouse
 	@$(ENV) python -m dgsa.report
+
+docs: warehouse
+	@echo "== Great Expectations Data Docs (suites in expectations/, last 7 days of validations)"
+	@$(ENV) python -m dgsa.docs
 
 bench: warehouse
 	@$(ENV) python -m dgsa.bench

@@ -8,9 +8,16 @@ named by the connection `dgsa_warehouse` / `DGSA_WAREHOUSE_URL`.
 2. **scan_drive**: every file version into `audit.source_file`; unchanged files are skipped
    without hashing; files still being written stay `pending`; non-submissions `ignored`.
 3. **load_roster** and **load_province** (one mapped task per province with new files): each
-   file read, typed and loaded in its own transaction; bad rows go to `audit.rejected_row`.
+   file read and typed; the rows judged by the Great Expectations suites in `expectations/`
+   (`submission_rows`, `submission_skills`, `roster_rows`, then `file_gate`), whose `meta`
+   gives each rejection its reason code and Thai/English message; then each file loaded in
+   its own transaction. Bad rows go to `audit.rejected_row`, every expectation's outcome per
+   file to `audit.validation_result`.
 4. **reconcile**: rows read = loaded + rejected + skipped for every file, or the run fails.
    Publishes the `dgsa://warehouse/core` asset, which triggers `dgsa_marts`.
+
+Data Docs for these validations are rendered by `dgsa_marts` (or `make docs`) into
+`DGSA_DOCS_DIR` (default `.dgsa/data_docs/index.html`).
 
 The work lives in `include/dgsa/` (`ingest.py`, `ledger.py`, `load.py`); this file only wires it.
 """
@@ -51,11 +58,11 @@ def dgsa_ingest():
         return ingest.scan(config.drive_path(), dag_run_id=context["run_id"])
 
     @task
-    def load_roster(scan: dict) -> dict:
-        """Load new roster files (the ministry's target-group list)."""
+    def load_roster(scan: dict, **context) -> dict:
+        """Load new roster files (the ministry's target-group list), judged by expectations/roster_rows.json."""
         from dgsa import config, ingest
 
-        return ingest.load_kind(config.drive_path(), "roster") if scan["roster"] else {}
+        return ingest.load_kind(config.drive_path(), "roster", run_name=context["run_id"]) if scan["roster"] else {}
 
     @task
     def provinces_to_load(scan: dict) -> list[str]:
@@ -63,11 +70,12 @@ def dgsa_ingest():
         return scan["provinces"]
 
     @task(map_index_template="{{ province_code }}")
-    def load_province(province_code: str) -> dict:
-        """Load one province's new files, each in its own transaction."""
+    def load_province(province_code: str, **context) -> dict:
+        """Load one province's new files: rows judged by expectations/submission_rows.json and the
+        file gate, each file written in its own transaction."""
         from dgsa import config, ingest
 
-        return ingest.load_kind(config.drive_path(), "submission", province_code)
+        return ingest.load_kind(config.drive_path(), "submission", province_code, run_name=context["run_id"])
 
     @task(outlets=[CORE_ASSET], trigger_rule="none_failed")
     def reconcile(scan: dict) -> dict:

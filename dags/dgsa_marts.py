@@ -4,9 +4,15 @@
 Runs whenever `dgsa_ingest` publishes the `dgsa://warehouse/core` asset.
 Builds `marts.compliance_person`, `compliance_by_province`, `training_nominee`,
 `training_needs` and `target_progress` from `include/sql/marts/*.sql` into `mart_build`,
-checks them against the publication gate (`include/sql/gates/marts.sql`), and swaps them
-into `marts` in one transaction: readers see the old marts or the new ones, never half,
-and a build that fails a check leaves the old marts in place (see `audit.mart_build`).
+validates each against its Great Expectations suite (`expectations/marts/<mart>.json`,
+computed in PostgreSQL), and swaps them into `marts` in one transaction: readers see the old
+marts or the new ones, never half, and a build that fails an expectation leaves the old
+marts in place; the task fails naming the expectation (see `audit.mart_build` and
+`audit.validation_result`).
+
+**build_data_docs** then renders GX Data Docs (every suite, the last 7 days of validations
+of files and marts) into `DGSA_DOCS_DIR` (default `.dgsa/data_docs/index.html`; `make docs`
+does the same by hand). It runs even when the gate refused the build.
 """
 from __future__ import annotations
 
@@ -31,13 +37,20 @@ from dgsa.dag_common import CORE_ASSET, MARTS_ASSET, default_args
 )
 def dgsa_marts():
     @task(outlets=[MARTS_ASSET])
-    def build_marts() -> dict:
-        """Build, gate and atomically publish every mart."""
+    def build_marts(**context) -> dict:
+        """Build, validate (GX suites) and atomically publish every mart."""
         from dgsa import marts
 
-        return marts.build()
+        return marts.build(run_name=context["run_id"])
 
-    build_marts()
+    @task(trigger_rule="all_done")
+    def build_data_docs() -> str:
+        """Render GX Data Docs from audit.validation_run into DGSA_DOCS_DIR."""
+        from dgsa import docs
+
+        return str(docs.build())
+
+    build_marts() >> build_data_docs()
 
 
 dgsa_marts()

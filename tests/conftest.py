@@ -16,7 +16,8 @@ from dgsa import db, ingest
 
 ROOT = Path(__file__).resolve().parent.parent
 RESET_SQL = """TRUNCATE audit.rejected_row, raw.source_row, core.assessment_skill, core.assessment,
-               core.roster_entry, audit.source_file, audit.load_run, audit.mart_build RESTART IDENTITY CASCADE;
+               core.roster_entry, audit.validation_result, audit.validation_run, audit.source_file, audit.load_run,
+               audit.mart_build RESTART IDENTITY CASCADE;
                DROP TABLE IF EXISTS marts.compliance_person, marts.compliance_by_province, marts.training_nominee,
                  marts.training_needs, marts.target_progress"""
 

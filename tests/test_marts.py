@@ -88,7 +88,7 @@ def test_broken_build_is_refused_and_old_marts_survive(fixture_drive, warehouse,
     broken = ("CREATE TABLE mart_build.compliance_by_province AS SELECT round, province_code, on_list + 1 AS on_list, "
               "submitted, compliant, late, unsigned, group_mismatch, target_mismatch, missing, not_on_list, "
               "compliance_rate FROM marts.compliance_by_province")
-    with pytest.raises(marts.GateFailed, match="on_list equals the sum of the statuses"):
+    with pytest.raises(marts.GateFailed, match="compliance_by_province: on_list equals the sum of the statuses"):
         marts.build(warehouse, sql_override={"compliance_by_province": broken})
     assert sql("SELECT * FROM marts.compliance_by_province ORDER BY 1, 2") == before
     assert sql("SELECT published FROM audit.mart_build ORDER BY build_id DESC LIMIT 1") == [(False,)]
@@ -111,3 +111,72 @@ def test_analyst_reads_published_schemas_only(fixture_drive, warehouse):
             with pytest.raises(psycopg2.errors.InsufficientPrivilege):
                 cur.execute(forbidden)
     conn.close()
+
+
+# check (meta.check) -> SQL that breaks exactly that expectation on a copy of the published mart
+BREAK = {
+    "compliance_person": {
+        "one row per round and person": "INSERT INTO {t} SELECT * FROM {t} LIMIT 1",
+        "every listed person appears exactly once": "DELETE FROM {t} WHERE ctid = (SELECT min(ctid) FROM {t} "
+                                                    "WHERE status = 'MISSING')",
+        "status is a known status": "UPDATE {t} SET status = 'LOST' WHERE status = 'NOT_ON_LIST'",
+        "the status is among the problems (or COMPLIANT with none)":
+            "UPDATE {t} SET status = 'LATE' WHERE status = 'COMPLIANT'",
+        "citizen_id_masked shows only the last 3 digits": "UPDATE {t} SET citizen_id_masked = 'x-1'",
+    },
+    "compliance_by_province": {
+        "one row per round and province": "INSERT INTO {t} SELECT * FROM {t} LIMIT 1",
+        "on_list equals the sum of the statuses": "UPDATE {t} SET on_list = on_list + 1",
+        "compliance_rate between 0 and 1": "UPDATE {t} SET compliance_rate = 1.5",
+        "submitted <= on_list": "UPDATE {t} SET submitted = on_list + 1",
+    },
+    "training_nominee": {
+        "one row per round, person and skill": "INSERT INTO {t} SELECT * FROM {t} LIMIT 1",
+        "gap is positive": "UPDATE {t} SET gap = 0",
+    },
+    "training_needs": {
+        "one row per round, province, group and skill": "INSERT INTO {t} SELECT * FROM {t} LIMIT 1",
+        "people_below_target equals the nominee rows": "UPDATE {t} SET people_below_target = people_below_target + 1",
+        "people_below_target <= people_assessed": "UPDATE {t} SET people_assessed = 0 WHERE people_below_target > 0",
+    },
+    "target_progress": {
+        "one row per round and province": "INSERT INTO {t} SELECT * FROM {t} LIMIT 1",
+        "share_meeting_all between 0 and 1": "UPDATE {t} SET share_meeting_all = -0.5",
+    },
+}
+
+
+def test_every_mart_expectation_has_a_breaking_case():
+    from dgsa import contract
+    for mart in marts.MARTS:
+        checks = [e["meta"]["check"] for e in contract.suite_json(f"marts/{mart}")["expectations"]]
+        assert sorted(checks) == sorted(BREAK[mart]), mart
+
+
+def test_each_mart_expectation_breaks_on_a_broken_copy_and_passes_on_the_real_one(fixture_drive, warehouse):
+    """The published marts pass their suites; a copy broken for one expectation fails that one."""
+    from dgsa import contract
+    for mart in marts.MARTS:
+        with db.transaction(warehouse) as conn, conn.cursor() as cur:
+            cur.execute(f"DROP TABLE IF EXISTS mart_build.{mart}; "
+                        f"CREATE TABLE mart_build.{mart} AS SELECT * FROM marts.{mart}")
+        clean = contract.verdicts(contract.validate_table(f"marts/{mart}", warehouse, "mart_build", mart))
+        assert all(v.success for v in clean), [v.label for v in clean if not v.success]
+        for check, breaking in BREAK[mart].items():
+            with db.transaction(warehouse) as conn, conn.cursor() as cur:
+                cur.execute(f"DROP TABLE IF EXISTS mart_build.{mart}; "
+                            f"CREATE TABLE mart_build.{mart} AS SELECT * FROM marts.{mart}")
+                if mart == "training_needs":   # its cross-check reads the nominee build too
+                    cur.execute("DROP TABLE IF EXISTS mart_build.training_nominee; CREATE TABLE "
+                                "mart_build.training_nominee AS SELECT * FROM marts.training_nominee")
+                cur.execute(breaking.format(t=f"mart_build.{mart}"))
+            failed = [v.meta["check"] for v in contract.verdicts(
+                contract.validate_table(f"marts/{mart}", warehouse, "mart_build", mart)) if not v.success]
+            assert check in failed, (mart, check, failed)
+
+
+def test_mart_validations_are_recorded(fixture_drive, sql):
+    rows = sql("""SELECT mart, count(*), bool_and(success) FROM audit.validation_result WHERE mart IS NOT NULL
+                  GROUP BY 1 ORDER BY 1""")
+    assert [r[0] for r in rows] == sorted(marts.MARTS) and all(ok for _, _, ok in rows)
+    assert sql("SELECT count(*) FROM audit.validation_run WHERE suite LIKE 'marts/%' AND success") == [(5,)]

@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import functools
+import json
 import os
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -17,6 +18,7 @@ import yaml
 BANGKOK = ZoneInfo("Asia/Bangkok")
 PROJECT_DIR = Path(__file__).resolve().parent.parent.parent
 CONFIG_DIR = Path(os.environ.get("DGSA_CONFIG_DIR", Path(__file__).resolve().parent.parent / "config"))
+EXPECTATIONS_DIR = Path(os.environ.get("DGSA_EXPECTATIONS_DIR", PROJECT_DIR / "expectations"))
 
 
 class ConfigError(RuntimeError):
@@ -122,8 +124,17 @@ def header_aliases() -> dict:
 
 @functools.cache
 def reason_codes() -> dict[str, dict]:
-    data = _yaml("reason_codes.yaml")
-    return {code: dict(msg, scope=scope) for scope, codes in data.items() for code, msg in codes.items()}
+    """Every reason code with its Thai and English message: the codes the data contract decides
+    come from the meta of expectations/*.json (row suites: scope 'row', the file gate: 'file'),
+    the ledger's own file codes from include/config/reason_codes.yaml."""
+    out = {code: dict(msg, scope=scope) for scope, codes in _yaml("reason_codes.yaml").items()
+           for code, msg in codes.items()}
+    for path in sorted(EXPECTATIONS_DIR.glob("*.json")):
+        scope = "file" if path.stem == "file_gate" else "row"
+        for e in json.loads(path.read_text(encoding="utf-8"))["expectations"]:
+            m = e["meta"]
+            out.setdefault(m["reason_code"], {"th": m["message_th"], "en": m["message_en"], "scope": scope})
+    return out
 
 
 def message(code: str, **fields) -> tuple[str, str]:

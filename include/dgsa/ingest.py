@@ -12,7 +12,7 @@ import logging
 from pathlib import Path
 
 from dgsa import db, ledger, migrate
-from dgsa.load import AccountingError, load_file
+from dgsa.load import AccountingError, load_files
 
 log = logging.getLogger(__name__)
 
@@ -34,13 +34,14 @@ def scan(root: Path, dag_run_id: str | None = None, url: str | None = None) -> d
     return {"load_id": load_id, "counts": counts, "provinces": provinces, "roster": roster}
 
 
-def load_kind(root: Path, kind: str, province_code: str | None = None, url: str | None = None) -> dict:
-    """Load every waiting file of a kind (and province); each file in its own transaction."""
+def load_kind(root: Path, kind: str, province_code: str | None = None, url: str | None = None,
+              run_name: str = "manual") -> dict:
+    """Load every waiting file of a kind (and province): judged by the contract in batches,
+    each file written in its own transaction."""
     with db.transaction(url) as conn, conn.cursor() as cur:
         file_ids = ledger.files_to_load(cur, kind=kind, province_code=province_code)
     summary: dict[str, int] = {}
-    for file_id in file_ids:
-        outcome = load_file(file_id, root, url)
+    for outcome in load_files(file_ids, root, url, run_name):
         summary[outcome.status] = summary.get(outcome.status, 0) + 1
         summary["rows_loaded"] = summary.get("rows_loaded", 0) + outcome.rows_loaded
         summary["rows_rejected"] = summary.get("rows_rejected", 0) + outcome.rows_rejected

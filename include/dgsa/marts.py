@@ -1,11 +1,14 @@
 """Build the marts (write-audit-publish):
 
-1. write: run include/sql/marts/<mart>.sql, each creating mart_build.<mart>;
-2. audit: run the publication gate (include/sql/gates/marts.sql); any failing check stops here;
-3. publish: in the same transaction, replace marts.<mart> by the new tables.
+1. write: run include/sql/marts/<mart>.sql, each creating mart_build.<mart> (committed, so
+   Great Expectations can read it; analysts cannot: mart_build is not granted to them);
+2. audit: validate every mart_build table against expectations/marts/<mart>.json (GX SQL
+   datasource: the checks run inside PostgreSQL); results go to audit.validation_*;
+   any failed expectation stops here, naming it, and the previous marts stay;
+3. publish: in ONE transaction, replace marts.<mart> by the new tables, so a reader sees
+   the old marts or the new ones, never a mix.
 
-All of it is one transaction, so a reader sees the old marts or the new ones, never a mix,
-and a failed build leaves the old marts in place.
+A session advisory lock keeps two builds from sharing mart_build.
 
     python -m dgsa.marts            # build and publish
 """
@@ -15,47 +18,83 @@ import argparse
 import json
 import logging
 
-from dgsa import db
+from dgsa import config, contract, db
 from dgsa.sqlfiles import read_sql
 
 log = logging.getLogger(__name__)
 MARTS = ("compliance_person", "compliance_by_province", "training_nominee", "training_needs", "target_progress")
+_LOCK = 0x64677361_6d617274 & 0x7FFFFFFFFFFFFFFF   # "dgsa" "mart"
 
 
 class GateFailed(RuntimeError):
-    """A mart broke a publication check; the previous marts stay."""
+    """A mart broke its suite; the previous marts stay."""
 
 
-def build(url: str | None = None, *, sql_override: dict[str, str] | None = None) -> dict[str, int]:
-    """Build, check and publish every mart. sql_override replaces a mart's SQL (tests use it)."""
-    counts = {}
+def build(url: str | None = None, *, sql_override: dict[str, str] | None = None, run_name: str = "manual") -> dict:
+    """Build, validate and publish every mart. sql_override replaces a mart's SQL (tests use it)."""
+    url = url or config.warehouse_url()
+    counts: dict[str, int] = {}
+    lock = db.connect(url)
+    lock.autocommit = True
     try:
-        with db.transaction(url) as conn, conn.cursor() as cur:
-            # the night's loads change these tables a lot; without fresh statistics the
-            # planner picks nested loops that take minutes instead of seconds
-            cur.execute("ANALYZE audit.source_file, core.assessment, core.assessment_skill, core.roster_entry")
-            for mart in MARTS:
-                cur.execute(f"DROP TABLE IF EXISTS mart_build.{mart}")
-            for mart in MARTS:
-                cur.execute((sql_override or {}).get(mart) or read_sql(f"marts/{mart}.sql"))
-                cur.execute(f"ANALYZE mart_build.{mart}")  # fresh tables have no statistics yet
-                counts[mart] = db.scalar(cur, f"SELECT count(*) FROM mart_build.{mart}")
-            cur.execute(read_sql("gates/marts.sql"))
-            failures = [(m, c, n) for m, c, n in cur.fetchall() if n]
-            if failures:
-                raise GateFailed("mart gate refused publication: " + "; ".join(
-                    f"{m}: {c} ({n} rows)" for m, c, n in failures))
-            for mart in MARTS:
-                cur.execute(f"DROP TABLE IF EXISTS marts.{mart}")
-                cur.execute(f"ALTER TABLE mart_build.{mart} SET SCHEMA marts")
-                cur.execute(f"GRANT SELECT ON marts.{mart} TO dgsa_analyst")
-            _record(cur, counts, True, None)
+        with lock.cursor() as cur:
+            cur.execute("SELECT pg_advisory_lock(%s)", (_LOCK,))
+        _write(url, sql_override or {}, counts)
+        _audit(url, run_name)
+        _publish(url, counts)
     except Exception as exc:
         with db.transaction(url) as conn, conn.cursor() as cur:
             _record(cur, counts, False, str(exc)[:2000])
         raise
+    finally:
+        lock.close()   # releases the advisory lock
     log.info("marts published: %s", counts)
     return counts
+
+
+def _write(url: str, sql_override: dict[str, str], counts: dict) -> None:
+    with db.transaction(url) as conn, conn.cursor() as cur:
+        # the night's loads change these tables a lot; without fresh statistics the
+        # planner picks nested loops that take minutes instead of seconds
+        cur.execute("ANALYZE audit.source_file, core.assessment, core.assessment_skill, core.roster_entry")
+        for mart in MARTS:
+            cur.execute(f"DROP TABLE IF EXISTS mart_build.{mart}")
+        for mart in MARTS:
+            cur.execute(sql_override.get(mart) or read_sql(f"marts/{mart}.sql"))
+            cur.execute(f"ANALYZE mart_build.{mart}")  # fresh tables have no statistics yet
+            counts[mart] = db.scalar(cur, f"SELECT count(*) FROM mart_build.{mart}")
+
+
+def _audit(url: str, run_name: str) -> None:
+    failures = []
+    for mart in MARTS:
+        suite = f"marts/{mart}"
+        result = contract.validate_table(suite, url, "mart_build", mart)
+        verdicts = contract.verdicts(result)
+        with db.transaction(url) as conn, conn.cursor() as cur:
+            vid = contract.record_run(cur, run_name=run_name, suite_name=suite, target=f"mart_build.{mart}",
+                                      result=result)
+            contract.record_results(cur, vid, suite, [
+                (None, mart, v, v.element_count, v.unexpected_count if v.unexpected_count is not None
+                 else (v.observed_value if v.type == "unexpected_rows_expectation" else None), v.success)
+                for v in verdicts])
+        failures += [f"{mart}: {v.label} ({_how_many(v)})" for v in verdicts if not v.success]
+    if failures:
+        raise GateFailed("mart gate refused publication: " + "; ".join(failures))
+
+
+def _how_many(v) -> str:
+    n = v.unexpected_count if v.unexpected_count is not None else v.observed_value
+    return f"{n} rows" if n is not None else "failed"
+
+
+def _publish(url: str, counts: dict) -> None:
+    with db.transaction(url) as conn, conn.cursor() as cur:
+        for mart in MARTS:
+            cur.execute(f"DROP TABLE IF EXISTS marts.{mart}")
+            cur.execute(f"ALTER TABLE mart_build.{mart} SET SCHEMA marts")
+            cur.execute(f"GRANT SELECT ON marts.{mart} TO dgsa_analyst")
+        _record(cur, counts, True, None)
 
 
 def _record(cur, counts: dict, published: bool, message: str | None) -> None:

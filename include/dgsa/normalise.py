@@ -9,6 +9,7 @@ import datetime as dt
 import functools
 import re
 import unicodedata
+from dataclasses import dataclass
 
 from stdnum.th import pin as thai_pin  # well-kept Thai PIN (citizen ID) validator
 
@@ -52,30 +53,49 @@ def key(value) -> str:
 _SCI = re.compile(r"^\d+(\.\d+)?e\+?\d+$", re.I)
 
 
-def citizen_id(value) -> str:
-    """13-digit citizen ID from text (dashes/spaces/Thai digits) or a numeric cell."""
+@dataclass(frozen=True)
+class CitizenIdFacts:
+    """What a citizen-ID cell says, for the contract to judge (expectations/*_rows.json)."""
+    text: str | None            # the cell as typed (None when empty)
+    rounded: bool               # Excel kept it as a number that lost digits (1.23E+12, > 2**53)
+    compact: str | None         # separators, Thai digits and Excel's apostrophe removed
+    check_digit_ok: bool | None  # None unless compact is 13 digits
+
+
+def citizen_id_facts(value) -> CitizenIdFacts:
     if isinstance(value, bool):
-        raise Bad("CID_FORMAT")
+        return CitizenIdFacts(str(value), False, str(value), None)
     if isinstance(value, float):
         if not value.is_integer() or value >= 2**53:
-            raise Bad("CID_PRECISION_LOST")
+            return CitizenIdFacts(repr(value), True, None, None)
         value = str(int(value))
     elif isinstance(value, int):
         value = str(value)
     s = text(value)
     if s is None:
+        return CitizenIdFacts(None, False, None, None)
+    t = s.translate(THAI_DIGITS).lstrip("'")   # Excel's "store as text" apostrophe
+    if _SCI.match(t.replace(",", "")):
+        return CitizenIdFacts(s, True, None, None)
+    if t.endswith(".0") and t[:-2].isdigit():  # a number exported as text by a CSV tool
+        t = t[:-2]
+    compact = re.sub(r"[\s\-.]", "", t)
+    ok = thai_pin.is_valid(compact) if compact.isdigit() and len(compact) == 13 else None
+    return CitizenIdFacts(s, False, compact, ok)
+
+
+def citizen_id(value) -> str:
+    """13-digit citizen ID from text (dashes/spaces/Thai digits) or a numeric cell."""
+    facts = citizen_id_facts(value)
+    if facts.text is None:
         raise Bad("CID_MISSING")
-    s = s.translate(THAI_DIGITS).lstrip("'")   # Excel's "store as text" apostrophe
-    if _SCI.match(s.replace(",", "")):
+    if facts.rounded:
         raise Bad("CID_PRECISION_LOST")
-    if s.endswith(".0") and s[:-2].isdigit():  # a number exported as text by a CSV tool
-        s = s[:-2]
-    compact = re.sub(r"[\s\-.]", "", s)
-    if not compact.isdigit() or len(compact) != 13:
+    if facts.check_digit_ok is None:
         raise Bad("CID_FORMAT")
-    if not thai_pin.is_valid(compact):
+    if not facts.check_digit_ok:
         raise Bad("CID_CHECK_DIGIT")
-    return compact
+    return facts.compact
 
 
 # ---------------------------------------------------------------- dates

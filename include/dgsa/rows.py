@@ -1,8 +1,11 @@
-"""Type the data rows of one sheet: each row becomes a typed record or a list of rejections.
+"""Type the data rows of one sheet into flat records the data contract can judge.
 
-Row rules that need no database live here (the check digit, value sets, dates, duplicates);
-every rejection carries the row number the province sees, the column, the raw value and a
-reason code whose Thai and English messages come from include/config/reason_codes.yaml.
+Typing never rejects: each field becomes its typed value when the normaliser can read it, and
+otherwise keeps what the cell said (an unknown group stays "9"), next to the facts the rules
+need (the cell's text, whether Excel rounded an ID, whether a skill column exists at all).
+Which rows are rejected, and why, is decided by the Great Expectations suites in
+expectations/ (see dgsa.contract); every record carries its file_id and source_row, the row
+number the province sees, so each verdict maps back to the sheet.
 """
 from __future__ import annotations
 
@@ -24,20 +27,26 @@ class Rejection:
     reason_code: str
     column_name: str | None
     raw_value: str | None
-    detail: str = ""
+    message_th: str
+    message_en: str
 
 
 @dataclass
 class Typed:
-    rows: list[tuple[int, dict]] = field(default_factory=list)          # (source_row, record)
-    rejections: list[Rejection] = field(default_factory=list)
+    records: list[dict] = field(default_factory=list)                   # one per data row
     raw: list[tuple[int, list, str]] = field(default_factory=list)      # (source_row, cells, row_kind)
     rows_read: int = 0
     rows_skipped: int = 0
+    rejections: list[Rejection] = field(default_factory=list)           # filled in by the contract
 
     @property
     def rejected_rows(self) -> set[int]:
         return {r.source_row for r in self.rejections}
+
+    @property
+    def accepted(self) -> list[dict]:
+        bad = self.rejected_rows
+        return [r for r in self.records if r["source_row"] not in bad]
 
 
 def raw_text(value) -> str | None:
@@ -65,12 +74,30 @@ def classify(row: list, header: HeaderMatch) -> str:
     return "data"
 
 
+def _lenient(fn, value, *args):
+    """The normalised value; the cell's own text when it cannot be read (a value set will
+    refuse it); None for an empty cell."""
+    try:
+        return fn(value, *args)
+    except N.Bad:
+        return N.text(value)
+
+
+def _date(value) -> dt.date | None:
+    try:
+        return N.date(value)
+    except N.Bad:
+        return None
+
+
 class RowTyper:
     """Types rows of one file. kind: 'submission' or 'roster'."""
 
-    def __init__(self, kind: str, header: HeaderMatch, header_cells: list, *, folder_province: str | None,
-                 received_at: dt.datetime, framework_version: str, roster_round: str | None = None):
+    def __init__(self, kind: str, header: HeaderMatch, header_cells: list, *, file_id: int,
+                 folder_province: str | None, received_at: dt.datetime, framework_version: str,
+                 roster_round: str | None = None):
         self.kind = kind
+        self.file_id = file_id
         self.cols = header.columns
         self.names = {f: raw_text(header_cells[j]) or f for f, j in header.columns.items()}
         self.folder_province = folder_province
@@ -79,94 +106,54 @@ class RowTyper:
         self.roster_round = roster_round
         self.skills = [f.split(":", 1)[1] for f in header.columns if f.startswith("skill:")]
         fw = config.frameworks()[framework_version]
-        self.required_skills = {g: set(s) for g, s in fw["targets"].items()}
+        self.all_skills = [s["code"] for s in fw["skills"]]
 
-    # ------------------------------------------------------------ helpers
     def _get(self, row: list, fld: str):
         j = self.cols.get(fld)
         return row[j] if j is not None and j < len(row) else None
 
-    def _reject(self, out: list, source_row: int, code: str, fld: str | None, value, detail: str = ""):
-        raw = raw_text(value)
-        if fld == "citizen_id":
-            raw = mask_citizen_id(raw)
-        out.append(Rejection(source_row, code, self.names.get(fld, fld) if fld else None, raw, detail))
+    def cell(self, row: list, fld: str) -> str | None:
+        """A source cell as text for a rejection (citizen IDs masked)."""
+        raw = raw_text(self._get(row, fld))
+        return mask_citizen_id(raw) if fld == "citizen_id" else raw
 
-    # ------------------------------------------------------------ one row
-    def type_row(self, row: list, source_row: int) -> tuple[dict, list[Rejection]]:
-        """The typed record (partial when rejected) and the row's rejections."""
-        rej: list[Rejection] = []
-        rec: dict = {}
-
-        def take(fld, fn, *args, missing_code=None):
-            value = self._get(row, fld)
-            try:
-                result = fn(value, *args)
-            except N.Bad as bad:
-                self._reject(rej, source_row, bad.code, fld, value, bad.detail)
-                return None
-            if result is None and missing_code:
-                self._reject(rej, source_row, missing_code, fld, value)
-            return result
-
-        rec["citizen_id"] = take("citizen_id", N.citizen_id)
-        self._names(row, rec, rej, source_row)
+    def type_row(self, row: list, source_row: int) -> dict:
+        g = self._get
+        facts = N.citizen_id_facts(g(row, "citizen_id"))
+        rec = {"file_id": self.file_id, "source_row": source_row, "framework_version": self.framework_version,
+               "citizen_id_text": facts.text, "citizen_id_rounded": facts.rounded, "citizen_id": facts.compact,
+               "citizen_id_check_digit_ok": facts.check_digit_ok, "folder_province": self.folder_province,
+               "received_on": self.received_on}
+        self._names(row, rec)
         for fld in ("position", "position_level", "unit", "remarks"):
-            rec[fld] = N.text(self._get(row, fld))
-
-        if "province" in self.cols:
-            prov = take("province", N.province)
-            if prov and self.folder_province and prov != self.folder_province:
-                self._reject(rej, source_row, "PROVINCE_MISMATCH", "province", self._get(row, "province"))
-            rec["province_code"] = prov or self.folder_province
-        else:
-            rec["province_code"] = self.folder_province
+            rec[fld] = N.text(g(row, fld))
+        rec["row_province"] = _lenient(N.province, g(row, "province")) if "province" in self.cols else None
 
         if self.kind == "roster":
             gfld = "assigned_group" if "assigned_group" in self.cols else "target_group"
-            rec["assigned_group"] = take(gfld, N.group)
+            rec["assigned_group_text"] = N.text(g(row, gfld))
+            rec["assigned_group"] = _lenient(N.group, g(row, gfld))
             rec["round_code"] = self.roster_round
-            if rec["province_code"] is None and "province" in self.cols:
-                self._reject(rej, source_row, "PROVINCE_UNKNOWN", "province", None)
-            return rec, rej
+            return rec
 
-        rec["declared_group"] = take("target_group", N.group)
-        rec["declared_target_level"] = take("target_level", N.level, self.framework_version,
-                                            missing_code="LEVEL_MISSING")
-        rec["overall_level"] = take("overall_level", N.level, self.framework_version) \
-            if "overall_level" in self.cols else None
-        rec["signed"] = take("signed", N.yes_no)
-        assessed = take("assessed_on", N.date)
-        signed_on = take("signed_on", N.date) if self._get(row, "signed_on") not in (None, "") else None
-        rec["assessed_on"], rec["signed_on"] = assessed, signed_on
-        if assessed:
-            rec["round_code"] = round_for(assessed)
-            if rec["round_code"] is None:
-                self._reject(rej, source_row, "DATE_OUTSIDE_ROUND", "assessed_on", self._get(row, "assessed_on"))
-            elif assessed > self.received_on:
-                self._reject(rej, source_row, "DATE_AFTER_RECEIPT", "assessed_on", self._get(row, "assessed_on"))
-        if signed_on:
-            if assessed and signed_on < assessed:
-                self._reject(rej, source_row, "SIGNED_BEFORE_ASSESSED", "signed_on", self._get(row, "signed_on"))
-            elif signed_on > self.received_on:
-                self._reject(rej, source_row, "DATE_AFTER_RECEIPT", "signed_on", self._get(row, "signed_on"))
+        fw = self.framework_version
+        rec["target_group_text"] = N.text(g(row, "target_group"))
+        rec["declared_group"] = _lenient(N.group, g(row, "target_group"))
+        rec["declared_target_level"] = _lenient(N.level, g(row, "target_level"), fw)
+        rec["overall_level"] = _lenient(N.level, g(row, "overall_level"), fw)
+        rec["signed"] = _lenient(N.yes_no, g(row, "signed"))
+        rec["assessed_on_text"] = N.text(g(row, "assessed_on"))
+        rec["assessed_on"] = _date(g(row, "assessed_on"))
+        rec["signed_on_text"] = N.text(g(row, "signed_on"))
+        rec["signed_on"] = _date(g(row, "signed_on")) if rec["signed_on_text"] else None
+        rec["round_code"] = round_for(rec["assessed_on"]) if rec["assessed_on"] else None
+        for code in self.all_skills:
+            present = code in self.skills
+            rec["has_column_" + code] = present
+            rec["skill_" + code] = _lenient(N.level, g(row, "skill:" + code), fw) if present else None
+        return rec
 
-        skills = {}
-        for code in self.skills:
-            try:
-                skills[code] = N.level(self._get(row, "skill:" + code), self.framework_version)
-            except N.Bad:
-                self._reject(rej, source_row, "SKILL_LEVEL_UNKNOWN", "skill:" + code, self._get(row, "skill:" + code))
-        rec["skills"] = skills
-        group = rec.get("declared_group")
-        if group:
-            for code in sorted(self.required_skills.get(group, set()) - set(self.skills)):
-                self._reject(rej, source_row, "SKILL_COLUMN_MISSING", None, None, code)
-                rej[-1].column_name = code
-        rec["framework_version"] = self.framework_version
-        return rec, rej
-
-    def _names(self, row, rec, rej, source_row):
+    def _names(self, row, rec):
         title = N.text(self._get(row, "title"))
         if "first_name" in self.cols:
             glued_title, first = N.split_title(self._get(row, "first_name"))
@@ -177,14 +164,10 @@ class RowTyper:
             else:
                 first = N.text(self._get(row, "first_name"))
             last = N.text(self._get(row, "last_name"))
-            name_fld = "first_name" if not first else "last_name"
         else:
             t, first, last = N.split_full_name(self._get(row, "full_name"))
             title = title or t
-            name_fld = "full_name"
         rec.update(title=title, first_name=first, last_name=last)
-        if not first or not last:
-            self._reject(rej, source_row, "NAME_MISSING", name_fld, self._get(row, name_fld))
 
 
 def round_for(day: dt.date) -> str | None:
@@ -194,10 +177,9 @@ def round_for(day: dt.date) -> str | None:
     return None
 
 
-def type_grid(kind: str, rows: list[list], header: HeaderMatch, typer: RowTyper) -> Typed:
-    """Classify and type every row below the header; flag people listed twice in the file."""
+def type_grid(rows: list[list], header: HeaderMatch, typer: RowTyper) -> Typed:
+    """Classify every row below the header (data, blank, total) and type the data rows."""
     out = Typed()
-    seen: dict[str, list[int]] = {}
     for i, row in enumerate(rows[: header.row_index + 1]):
         out.raw.append((i + 1, [raw_text(v) for v in row], "header" if i == header.row_index else "title"))
     last = len(rows)
@@ -211,18 +193,5 @@ def type_grid(kind: str, rows: list[list], header: HeaderMatch, typer: RowTyper)
         if kind_of_row != "data":
             out.rows_skipped += 1
             continue
-        rec, rej = typer.type_row(row, source_row)
-        out.rejections.extend(rej)
-        if rec.get("citizen_id"):
-            seen.setdefault(rec["citizen_id"], []).append(source_row)
-        if not rej:
-            out.rows.append((source_row, rec))
-    # the same person twice in one file: every occurrence is rejected (only the province knows
-    # which is right), including occurrences that were already bad for another reason
-    for cid, source_rows in seen.items():
-        if len(source_rows) > 1:
-            out.rejections.extend(Rejection(s, "DUPLICATE_PERSON_IN_FILE", typer.names.get("citizen_id"),
-                                            mask_citizen_id(cid)) for s in source_rows)
-    bad = out.rejected_rows
-    out.rows = [(s, r) for s, r in out.rows if s not in bad]
+        out.records.append(typer.type_row(row, source_row))
     return out

@@ -1,0 +1,182 @@
+"""The data contract: the Great Expectations suites in expectations/ decide what is accepted.
+
+    expectations/submission_rows.json   typed rows of a submission file
+    expectations/roster_rows.json       typed rows of a roster file
+    expectations/file_gate.json         one row per file: whole-file rejection
+    expectations/marts/<mart>.json      each mart before it is published
+
+They are plain GX Core 1.x suites (`ExpectationSuite(**json)` loads them). An expectation's
+`meta` carries the reason code and the Thai and English messages the province reads;
+`meta.fields` names the source column a row rejection points at. On one cell only the first
+broken rule (in suite order) is reported, so order within a column is precedence.
+
+Value sets come from the `ref` tables as suite parameters ($PARAMETER: target_groups, levels,
+provinces, max_bad_row_share). GX is imported lazily (about 4 s): never at DAG parse time.
+"""
+from __future__ import annotations
+
+import functools
+import json
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+from dgsa import config
+
+log = logging.getLogger(__name__)
+EXPECTATIONS_DIR = config.EXPECTATIONS_DIR
+INDEX_COLUMNS = ["file_id", "source_row", "skill_code"]   # whichever a frame has
+# result keys that may hold cell values (citizen IDs): never stored, logged or rendered
+_VALUE_KEYS = ("unexpected_list", "partial_unexpected_list", "partial_unexpected_counts", "unexpected_index_list",
+               "partial_unexpected_index_list", "unexpected_index_query", "unexpected_rows", "details")
+
+
+class ContractError(RuntimeError):
+    """A suite could not be evaluated (a bug in a suite or in typing, never a data problem)."""
+
+
+def suite_path(name: str) -> Path:
+    return EXPECTATIONS_DIR / f"{name}.json"
+
+
+@functools.cache
+def suite_json(name: str) -> dict:
+    return json.loads(suite_path(name).read_text(encoding="utf-8"))
+
+
+def mart_suites() -> list[str]:
+    return sorted(f"marts/{p.stem}" for p in (EXPECTATIONS_DIR / "marts").glob("*.json"))
+
+
+# ---------------------------------------------------------------- GX, one context per process
+@functools.cache
+def _gx():
+    import great_expectations as gx  # noqa: PLC0415  (heavy: imported only when validating)
+    from great_expectations.data_context.types.base import ProgressBarsConfig  # noqa: PLC0415
+
+    logging.getLogger("great_expectations").setLevel(logging.WARNING)
+    context = gx.get_context(mode="ephemeral")
+    context.variables.progress_bars = ProgressBarsConfig(globally=False)
+    frames = context.data_sources.add_pandas("dgsa_frames").add_dataframe_asset("typed_rows")
+    return gx, context, frames.add_batch_definition_whole_dataframe("whole_frame")
+
+
+@functools.cache
+def suite(name: str):
+    """The suite, each expectation given the id '<suite>#<position>' (1-based) so that results,
+    which GX does not return in suite order, map back to their place (and precedence)."""
+    gx, _context, _ = _gx()
+    data = suite_json(name)
+    return gx.ExpectationSuite(**{**data, "expectations": [
+        {**e, "id": f"{name}#{i + 1}"} for i, e in enumerate(data["expectations"])]})
+
+
+def _check_evaluated(name: str, result) -> None:
+    broken = [(i, r.expectation_config.type, r.exception_info.get("exception_message"))
+              for i, r in enumerate(result.results) if r.exception_info.get("raised_exception")]
+    if broken:
+        raise ContractError(f"suite {name}: expectations could not be evaluated: {broken[:5]}")
+
+
+def validate_frame(name: str, df, parameters: dict | None = None):
+    """Validate a DataFrame (which has file_id and source_row columns when rows are judged)."""
+    _gx_mod, _context, batch_definition = _gx()
+    index_cols = [c for c in INDEX_COLUMNS if c in df.columns]
+    result_format = {"result_format": "COMPLETE", "unexpected_index_column_names": index_cols,
+                     "return_unexpected_index_query": False, "partial_unexpected_count": 0}
+    batch = batch_definition.get_batch(batch_parameters={"dataframe": df})
+    result = batch.validate(suite(name), result_format=result_format, expectation_parameters=parameters or {})
+    _check_evaluated(name, result)
+    return result
+
+
+@functools.cache
+def _table_batch_definition(url: str, schema: str, table: str):
+    _gx_mod, context, _ = _gx()
+    name = f"warehouse_{abs(hash(url)) % 10**8}"
+    try:
+        source = context.data_sources.get(name)
+    except (KeyError, ValueError):
+        source = context.data_sources.add_postgres(name, connection_string=url)
+    asset = source.add_table_asset(f"{schema}.{table}", table_name=table, schema_name=schema)
+    return asset.add_batch_definition_whole_table("whole_table")
+
+
+def validate_table(name: str, url: str, schema: str, table: str, parameters: dict | None = None):
+    """Validate a warehouse table in place (SQL runs in PostgreSQL; nothing is pulled into pandas)."""
+    batch = _table_batch_definition(url, schema, table).get_batch()
+    result = batch.validate(suite(name), result_format={"result_format": "SUMMARY", "partial_unexpected_count": 0},
+                            expectation_parameters=parameters or {})
+    _check_evaluated(name, result)
+    return result
+
+
+# ---------------------------------------------------------------- reading results
+@dataclass
+class Verdict:
+    """One expectation's outcome on one batch."""
+    position: int                 # 0-based place in the suite
+    type: str
+    column: str | None
+    meta: dict
+    success: bool
+    element_count: int | None
+    unexpected_count: int | None
+    observed_value: object
+    failing: list[dict]  # the index columns (file_id, source_row, skill_code) of each failing row
+
+    @property
+    def label(self) -> str:
+        what = self.meta.get("check") or self.meta.get("reason_code") or self.type
+        return f"{what} [{self.type}{'(' + self.column + ')' if self.column else ''}]"
+
+
+def verdicts(result) -> list[Verdict]:
+    """One Verdict per expectation, in suite order."""
+    out = []
+    for r in result.results:
+        cfg = r.expectation_config
+        i = int(str(cfg.id).rsplit("#", 1)[1]) - 1
+        kw = cfg.kwargs
+        res = r.result or {}
+        failing = [{c: (d[c] if c == "skill_code" else int(d[c])) for c in INDEX_COLUMNS if c in d}
+                   for d in res.get("unexpected_index_list") or [] if isinstance(d, dict) and "file_id" in d]
+        observed = res.get("observed_value")
+        out.append(Verdict(i, cfg.type, kw.get("column") or kw.get("column_A") or
+                           (",".join(kw["column_list"]) if "column_list" in kw else None),
+                           dict(cfg.meta or {}), bool(r.success), res.get("element_count"),
+                           res.get("unexpected_count"), observed if isinstance(observed, (int, float, str, bool))
+                           else None, failing))
+    return sorted(out, key=lambda v: v.position)
+
+
+def sanitised(result) -> dict:
+    """The suite result as JSON, without any cell value (no citizen ID can leak into the
+    audit tables or Data Docs); counts, percentages and aggregate observed values stay."""
+    data = result.to_json_dict()
+    for r in data.get("results", []):
+        for key in _VALUE_KEYS:
+            (r.get("result") or {}).pop(key, None)
+    return data
+
+
+def record_run(cur, *, run_name: str, suite_name: str, target: str, result) -> int:
+    """Keep the (value-free) suite result for analysts and Data Docs; returns validation_id."""
+    stats = result.statistics or {}
+    cur.execute("""INSERT INTO audit.validation_run (run_name, suite, target, success, evaluated, successful, result)
+                   VALUES (%s, %s, %s, %s, %s, %s, %s) RETURNING validation_id""",
+                (run_name, suite_name, target[:500], bool(result.success), stats.get("evaluated_expectations"),
+                 stats.get("successful_expectations"), json.dumps(sanitised(result), default=str)))
+    return cur.fetchone()[0]
+
+
+def record_results(cur, validation_id: int, suite_name: str, rows: list[tuple]) -> None:
+    """rows: (file_id, mart, Verdict, element_count, unexpected_count, success)."""
+    cur.executemany(
+        """INSERT INTO audit.validation_result (validation_id, file_id, mart, suite, expectation_no, expectation,
+             column_name, reason_code, success, element_count, unexpected_count, observed_value)
+           VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)""",
+        [(validation_id, file_id, mart, suite_name, v.position + 1, v.type, v.column,
+          v.meta.get("reason_code") or v.meta.get("check"), success, elements, unexpected,
+          None if v.observed_value is None else json.dumps(v.observed_value))
+         for file_id, mart, v, elements, unexpected, success in rows])

@@ -7,6 +7,7 @@ USER airflow
 COPY requirements.txt /opt/dgsa/requirements.txt
 RUN pip install --no-cache-dir -r /opt/dgsa/requirements.txt
 COPY --chown=airflow:root include /opt/airflow/include
+COPY --chown=airflow:root expectations /opt/airflow/expectations
 COPY --chown=airflow:root dags /opt/airflow/dags
 COPY --chown=airflow:root plugins /opt/airflow/plugins
 ENV PYTHONPATH=/opt/airflow/include

@@ -74,3 +74,40 @@ def test_accounting_and_rerun_adds_nothing(messy, warehouse_url):
                                 "FROM audit.source_file") == before
     raw_ids = _rows(warehouse_url, "SELECT count(*) FROM audit.rejected_row WHERE raw_value ~ '[0-9]{13}'")
     assert raw_ids == [(0,)]          # no full citizen ID in the public audit schema
+
+
+def test_rejections_speak_with_the_suites_meta(messy, warehouse_url):
+    """Every row rejection's code and Thai/English message is an expectation's meta (with the
+    column filled in), and every judged file has its per-expectation results."""
+    from dgsa import contract
+    metas = {}
+    for name in ("submission_rows", "submission_skills", "roster_rows"):
+        for e in contract.suite_json(name)["expectations"]:
+            metas.setdefault(e["meta"]["reason_code"], []).append(e["meta"])
+    rows = _rows(warehouse_url, "SELECT reason_code, column_name, message_th, message_en FROM audit.rejected_row")
+    assert rows
+    for code, column, th, en in rows:
+        fills = [(m["message_th"].format(column=column or "", detail=column or ""),
+                  m["message_en"].format(column=column or "", detail=column or "")) for m in metas[code]]
+        assert (th, en) in fills, code
+    judged = _rows(warehouse_url, """
+        SELECT f.file_id, count(DISTINCT r.suite) FROM audit.source_file f
+        LEFT JOIN audit.validation_result r USING (file_id)
+        WHERE f.status IN ('loaded', 'partially_loaded') OR f.reason_code = 'TOO_MANY_BAD_ROWS' GROUP BY 1""")
+    assert judged and all(n >= 2 for _, n in judged)      # a row suite and the file gate at least
+    broken = _rows(warehouse_url, """SELECT reason_code, sum(unexpected_count) FROM audit.validation_result
+                                     WHERE NOT success AND suite <> 'file_gate' GROUP BY 1""")
+    assert {"CID_CHECK_DIGIT", "DUPLICATE_PERSON_IN_FILE", "PROVINCE_MISMATCH"} <= {c for c, _ in broken}
+
+
+def test_data_docs_render_every_validation_without_ids(messy, warehouse_url, tmp_path):
+    import re
+    from dgsa import docs
+    index = docs.build(tmp_path / "docs", url=warehouse_url)
+    assert index.is_file()
+    pages = list((tmp_path / "docs" / "validations").rglob("*.html"))
+    (runs,), = _rows(warehouse_url, "SELECT count(*) FROM audit.validation_run")
+    assert len(pages) == runs > 0
+    assert len(list((tmp_path / "docs" / "expectations").rglob("*.html"))) == len(docs.all_suites())
+    # a 13-digit run that is not part of a hex fingerprint or UUID would be a citizen ID
+    assert not any(re.search(r"(?<![0-9a-fA-F])\d{13}(?![0-9a-fA-F])", p.read_text(encoding="utf-8")) for p in pages)

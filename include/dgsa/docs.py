@@ -68,7 +68,8 @@ def build(out: Path | None = None, url: str | None = None, days: int = 7, limit:
         runs = cur.fetchall()
     for validation_id, run_name, validated_at, target, result in runs:
         result = result if isinstance(result, dict) else json.loads(result)
-        result.setdefault("meta", {})["dgsa_target"] = target
+        meta = result.setdefault("meta", {})
+        meta.update(dgsa_target=target, run_id={"run_name": run_name, "run_time": validated_at.isoformat()})
         key = ValidationResultIdentifier(ExpectationSuiteIdentifier(name=result["suite_name"]),
                                          RunIdentifier(run_name=run_name, run_time=validated_at),
                                          f"validation-{validation_id}")

@@ -192,11 +192,12 @@ def judge(batch: list[Prepared], url: str | None, run_name: str) -> None:
         for (kind, framework), members in groups.items():
             fw_params = {**{k: v for k, v in params.items() if k != "targets"},
                          "levels": params["levels"].get(framework, [])}
-            frames = {f"{kind}_rows": pd.DataFrame.from_records(
-                [{k: v for k, v in r.items() if not k.startswith(SKILL_KEYS)} for p in members for r in p.typed.records])}
+            typed = pd.DataFrame.from_records([r for p in members for r in p.typed.records])
+            skill_columns = [c for c in typed.columns if c.startswith(SKILL_KEYS)]
+            frames = {f"{kind}_rows": typed.drop(columns=skill_columns)}
             if kind == "submission":
-                frames["submission_skills"] = pd.DataFrame.from_records(
-                    _skill_rows(members, params["targets"].get(framework, {})))
+                frames["submission_skills"] = _skill_frame(typed, params["targets"].get(framework, {}))
+            del typed
             for suite, frame in frames.items():
                 result = contract.validate_frame(suite, frame, fw_params)
                 vid = contract.record_run(cur, run_name=run_name, suite_name=suite, result=result,
@@ -245,18 +246,25 @@ def _apply_row_verdicts(members: list[Prepared], verdicts: list, validation_id: 
                 v.meta["message_th"].format(**fill), v.meta["message_en"].format(**fill)))
 
 
-def _skill_rows(members: list[Prepared], targets: dict[str, set]) -> list[dict]:
-    """One row per person and framework skill: the level, whether the file has the column,
-    whether the declared group must reach that skill (ref.target)."""
-    out = []
-    for p in members:
-        codes = p.typer.all_skills
-        for r in p.typed.records:
-            required = targets.get(r["declared_group"], ())
-            out.extend({"file_id": r["file_id"], "source_row": r["source_row"], "skill_code": code,
-                        "level": r["skill_" + code], "has_column": r["has_column_" + code],
-                        "required": code in required} for code in codes)
-    return out
+def _skill_frame(typed, targets: dict[str, set]):
+    """One row per person and framework skill (file_id, source_row, skill_code, level,
+    has_column, required): whether the declared group must reach that skill comes from
+    ref.target. Built by melting the typed frame: no per-row Python."""
+    import pandas as pd  # noqa: PLC0415
+
+    keys = ["file_id", "source_row"]
+    level = typed.melt(id_vars=keys, value_vars=[c for c in typed.columns if c.startswith("skill_")],
+                       var_name="skill_code", value_name="level")
+    has = typed.melt(id_vars=keys, value_vars=[c for c in typed.columns if c.startswith("has_column_")],
+                     var_name="skill_code", value_name="has_column")
+    level["skill_code"] = level["skill_code"].str.removeprefix("skill_")
+    has["skill_code"] = has["skill_code"].str.removeprefix("has_column_")
+    out = level.merge(has, on=keys + ["skill_code"]).merge(typed[keys + ["declared_group"]], on=keys)
+    required = pd.DataFrame([(g, s) for g, skills in targets.items() for s in skills],
+                            columns=["declared_group", "skill_code"]).assign(required=True)
+    out = out.merge(required, on=["declared_group", "skill_code"], how="left")
+    out["required"] = out["required"].fillna(False).astype(bool)
+    return out.drop(columns=["declared_group"])
 
 
 def _gate_row(p: Prepared) -> dict:

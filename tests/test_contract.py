@@ -202,3 +202,39 @@ def test_results_keep_no_cell_values():
     data = json.dumps(contract.sanitised(contract.validate_frame("submission_rows", frame, PARAMS)), default=str)
     assert submission_row(2)["citizen_id"] not in data and submission_row(1)["citizen_id"] not in data
     assert '"unexpected_count": 1' in data
+
+
+def test_the_gx_memo_changes_no_verdict():
+    """dgsa.gx_memo skips GX's repeated rebuilding of expectations; on rows that break every
+    rule of every row suite (and the skill and file-gate suites) the verdicts are identical
+    with and without it, failing row indices included."""
+    import pandas as pd
+
+    from dgsa import gx_memo
+
+    frames = {suite: pd.DataFrame([ROW_FACTORY[suite](1), ROW_FACTORY[suite](2)] + [
+        ROW_FACTORY[suite](n, citizen_id_text=ROW_FACTORY[suite](1)["citizen_id"],
+                           citizen_id=ROW_FACTORY[suite](1)["citizen_id"]) if isinstance(change, str)
+        else ROW_FACTORY[suite](n, **change) for n, change in enumerate(CASES[suite].values(), start=3)])
+        for suite in CASES}
+    frames["submission_skills"] = pd.DataFrame(
+        [{"file_id": 1, "source_row": n, "skill_code": s, "level": lv, "has_column": has, "required": req}
+         for n, (lv, has, req) in enumerate([(2, True, True), ("x", True, False), (None, False, True)], start=1)
+         for s in ("DL", "GOV")])
+    frames["file_gate"] = pd.DataFrame([
+        {"file_id": 1, "data_rows": 10, "missing_columns": None, "rejected_share": 0.1, "rejected_ratio": "1/10"},
+        {"file_id": 2, "data_rows": 10, "missing_columns": "signed", "rejected_share": None, "rejected_ratio": ""},
+        {"file_id": 3, "data_rows": 4, "missing_columns": None, "rejected_share": 0.75, "rejected_ratio": "3/4"}])
+
+    def seen(suite, frame):
+        return [(v.position, v.success, v.element_count, v.unexpected_count, v.observed_value,
+                 sorted(map(str, v.failing))) for v in contract.verdicts(contract.validate_frame(suite, frame, PARAMS))]
+
+    memoised = {suite: seen(suite, frame) for suite, frame in frames.items()}
+    assert gx_memo.active(), "the memo is meant to be on for the pinned GX version"
+    with gx_memo.disabled():
+        plain = {suite: seen(suite, frame) for suite, frame in frames.items()}
+    assert memoised == plain
+    broken = {suite: sum(not ok for _, ok, *_ in got) for suite, got in memoised.items()}
+    assert broken == {"submission_rows": len(CASES["submission_rows"]), "roster_rows": len(CASES["roster_rows"]),
+                      "submission_skills": 2, "file_gate": 2}

@@ -23,7 +23,7 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
-from dgsa import config
+from dgsa import config, gx_memo
 
 log = logging.getLogger(__name__)
 EXPECTATIONS_DIR = config.EXPECTATIONS_DIR
@@ -63,6 +63,7 @@ def _gx():
     from great_expectations.data_context.types.base import ProgressBarsConfig  # noqa: PLC0415
 
     logging.getLogger("great_expectations").setLevel(logging.WARNING)
+    gx_memo.install()   # GX rebuilds each expectation dozens of times per validation: see gx_memo.py
     context = gx.get_context(mode="ephemeral")
     context.variables.progress_bars = ProgressBarsConfig(globally=False)
     frames = context.data_sources.add_pandas("dgsa_frames").add_dataframe_asset("typed_rows")
@@ -108,14 +109,16 @@ def validate_frame(name: str, df, parameters: dict | None = None):
     started = time.perf_counter()
     batch = batch_definition.get_batch(batch_parameters={"dataframe": df})
     params = parameters or {}
-    result = batch.validate(suite(name), result_format="BOOLEAN_ONLY", expectation_parameters=params)
+    with gx_memo.memoised():
+        result = batch.validate(suite(name), result_format="BOOLEAN_ONLY", expectation_parameters=params)
     failed = {str(r.expectation_config.id) for r in result.results if not r.success}
     if failed:
         index_cols = [c for c in INDEX_COLUMNS if c in df.columns]
         result_format = {"result_format": "COMPLETE", "unexpected_index_column_names": index_cols,
                          "return_unexpected_index_query": False, "partial_unexpected_count": 0}
-        detail = batch.validate(_subsuite(name, frozenset(failed)), result_format=result_format,
-                                expectation_parameters=params)
+        with gx_memo.memoised():
+            detail = batch.validate(_subsuite(name, frozenset(failed)), result_format=result_format,
+                                    expectation_parameters=params)
         by_id = {str(r.expectation_config.id): r for r in detail.results}
         result.results = [by_id.get(str(r.expectation_config.id), r) for r in result.results]
     _tick(started)
@@ -153,8 +156,9 @@ def validate_table(name: str, url: str, schema: str, table: str, parameters: dic
     """Validate a warehouse table in place (SQL runs in PostgreSQL; nothing is pulled into pandas)."""
     started = time.perf_counter()
     batch = _table_batch_definition(url, schema, table).get_batch()
-    result = batch.validate(suite(name), result_format={"result_format": "SUMMARY", "partial_unexpected_count": 0},
-                            expectation_parameters=parameters or {})
+    with gx_memo.memoised():
+        result = batch.validate(suite(name), result_format={"result_format": "SUMMARY", "partial_unexpected_count": 0},
+                                expectation_parameters=parameters or {})
     _tick(started)
     _check_evaluated(name, result)
     return result

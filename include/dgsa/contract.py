@@ -142,13 +142,20 @@ def _tick(started: float) -> None:
 
 @functools.cache
 def _table_batch_definition(url: str, schema: str, table: str):
+    """A whole-table batch. GX 1.14+ deprecates a table asset's schema_name and wants the schema
+    in the connection, which for PostgreSQL means the search_path: one datasource per schema."""
+    from sqlalchemy.engine import make_url  # noqa: PLC0415
+
     _gx_mod, context, _ = _gx()
-    name = f"warehouse_{abs(hash(url)) % 10**8}"
+    parsed = make_url(url)
+    options = " ".join(filter(None, [parsed.query.get("options"), f"-csearch_path={schema}"]))
+    name = f"warehouse_{abs(hash((url, schema))) % 10**8}_{schema}"
     try:
         source = context.data_sources.get(name)
     except (KeyError, ValueError):
-        source = context.data_sources.add_postgres(name, connection_string=url)
-    asset = source.add_table_asset(f"{schema}.{table}", table_name=table, schema_name=schema)
+        source = context.data_sources.add_postgres(name, connection_string=parsed.update_query_dict(
+            {"options": options}).render_as_string(hide_password=False))
+    asset = source.add_table_asset(table, table_name=table)
     return asset.add_batch_definition_whole_table("whole_table")
 
 

@@ -61,6 +61,7 @@ def scan(root: Path) -> list[Entry]:
                     if not target.is_relative_to(root) or not target.is_file():
                         st = path.lstat()
                         entries.append(Entry(rel, path, st.st_size, _mtime(st), "other",
+                                             province_code=folder_province(rel),
                                              status="ignored", reason_code="LINK_OUTSIDE_DRIVE"))
                         continue
                 st = path.stat()
@@ -75,7 +76,9 @@ def classify(rel: str, path: Path, size: int, mtime: dt.datetime) -> Entry:
     parts = rel.split("/")
     name = parts[-1]
     lower = name.lower()
-    e = Entry(rel, path, size, mtime, "other")
+    # every file in a province folder carries the folder's code, ignored ones too (the contract:
+    # province_code "from the folder name"), so the province's feedback can list them
+    e = Entry(rel, path, size, mtime, "other", province_code=folder_province(rel))
     if lower.startswith("~$") or lower.startswith(".~lock.") or lower.endswith("#"):
         e.status, e.reason_code = "ignored", "LOCK_FILE"
     elif lower in SYSTEM_FILES or lower.startswith("._"):
@@ -84,7 +87,6 @@ def classify(rel: str, path: Path, size: int, mtime: dt.datetime) -> Entry:
         e.status, e.reason_code = "ignored", "NOT_A_SUBMISSION"
     elif parts[0] == "provinces":
         e.kind = "submission"
-        e.province_code = province_from_folder(parts[1]) if len(parts) > 2 else None
         if e.province_code is None:
             e.status, e.reason_code = "rejected", "UNKNOWN_PROVINCE"
     elif parts[0] == "roster":
@@ -96,6 +98,12 @@ def classify(rel: str, path: Path, size: int, mtime: dt.datetime) -> Entry:
     else:
         e.status, e.reason_code = "ignored", "OUTSIDE_LAYOUT"
     return e
+
+
+def folder_province(rel: str) -> str | None:
+    """The province code of provinces/<NN-name>/... (None elsewhere or without a valid code)."""
+    parts = rel.split("/")
+    return province_from_folder(parts[1]) if len(parts) > 2 and parts[0] == "provinces" else None
 
 
 def sha256(path: Path) -> str:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 
 
 def person_key(citizen_id: str, secret: bytes) -> str:
@@ -22,3 +23,18 @@ def mask_citizen_id(value: str | None) -> str | None:
     if len(text) <= 3:
         return "x" * len(text)
     return "".join("x" if ch.isalnum() else ch for ch in text[:-3]) + text[-3:]
+
+
+# 13 digits (Arabic or Thai), alone or grouped with dashes/spaces, not part of a longer number
+_CID_IN_TEXT = re.compile(r"(?<![0-9๐-๙])[0-9๐-๙](?:[-\s]?[0-9๐-๙]){12}(?![0-9๐-๙])")
+
+
+def scrub(text):
+    """Mask every citizen ID-shaped run of 13 digits inside free text (workbooks, alerts, logs);
+    anything that is not a str is returned as it is."""
+    if not isinstance(text, str):
+        return text
+    return _CID_IN_TEXT.sub(lambda m: mask_citizen_id(m.group(0).translate(_THAI_DIGITS)), text)
+
+
+_THAI_DIGITS = str.maketrans("๐๑๒๓๔๕๖๗๘๙", "0123456789")

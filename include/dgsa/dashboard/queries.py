@@ -1,0 +1,120 @@
+"""What the DG-SA page shows, read from the marts (never recomputed): each function takes the
+database URL (None: the analyst URL, see source.py) and returns JSON-ready dicts."""
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import decimal
+import functools
+
+from dgsa import config
+from dgsa.dashboard import source
+from dgsa.sqlfiles import read_sql
+
+STATUSES = ("COMPLIANT", "LATE", "UNSIGNED", "GROUP_MISMATCH", "TARGET_MISMATCH", "MISSING", "NOT_ON_LIST")
+COUNTS = ("on_list", "submitted", "compliant", "late", "unsigned", "group_mismatch", "target_mismatch", "missing",
+          "not_on_list")
+
+
+class NotFound(LookupError):
+    """No such round or province in the marts."""
+
+
+@functools.cache
+def _sql(name: str) -> str:
+    return read_sql(f"dashboard/{name}.sql")
+
+
+def _plain(value):
+    if isinstance(value, decimal.Decimal):    # sums of counts come back as numeric
+        return int(value) if value.as_tuple().exponent >= 0 else float(value)
+    if isinstance(value, (dt.datetime, dt.date)):
+        return value.isoformat()
+    return value
+
+
+def _rows(name: str, params: dict | None = None, url: str | None = None) -> list[dict]:
+    with source.cursor(url) as cur:
+        cur.execute(_sql(name), params or {})
+        names = [d.name for d in cur.description]
+        return [{k: _plain(v) for k, v in zip(names, row)} for row in cur.fetchall()]
+
+
+@functools.cache
+def tiles() -> dict[str, tuple[int, int]]:
+    """province_code -> (col, row) of the tile-grid map (include/config/province_tiles.csv)."""
+    with open(config.CONFIG_DIR / "province_tiles.csv", encoding="utf-8", newline="") as fh:
+        lines = [line for line in fh if not line.startswith("#")]
+    return {r["province_code"]: (int(r["col"]), int(r["row"])) for r in csv.DictReader(lines)}
+
+
+def marts_ready(url: str | None = None) -> bool:
+    with source.cursor(url) as cur:
+        cur.execute("SELECT to_regclass('marts.compliance_by_province') IS NOT NULL")
+        return bool(cur.fetchone()[0])
+
+
+def rounds(url: str | None = None) -> list[dict]:
+    return _rows("rounds", url=url)
+
+
+def pick_round(round_code: str | None, url: str | None = None) -> tuple[str, list[dict]]:
+    """The round asked for (it must have marts), else the newest round with people on the list."""
+    available = rounds(url)
+    if not available:
+        raise NotFound("no marts yet: run dgsa_ingest and dgsa_marts")
+    if round_code is not None:
+        if round_code not in {r["round"] for r in available}:
+            raise NotFound(f"no round {round_code} in the marts")
+        return round_code, available
+    with_people = [r for r in available if (r["on_list"] or 0) > 0]
+    return (with_people or available)[0]["round"], available
+
+
+def last_build(url: str | None = None) -> dict | None:
+    rows = _rows("last_build", url=url)
+    return rows[0] if rows and rows[0]["built_at"] else None
+
+
+def provinces(round_code: str, url: str | None = None) -> list[dict]:
+    grid = tiles()
+    out = _rows("provinces", {"round": round_code}, url)
+    for row in out:
+        row["col"], row["row"] = grid.get(row["province_code"], (None, None))
+    return out
+
+
+def province(round_code: str, code: str, url: str | None = None) -> dict:
+    for row in provinces(round_code, url):
+        if row["province_code"] == code:
+            return row
+    raise NotFound(f"no province {code} in round {round_code}")
+
+
+def totals(rows: list[dict]) -> dict:
+    out = {k: sum(r[k] or 0 for r in rows) for k in COUNTS}
+    out["compliance_rate"] = round(out["compliant"] / out["on_list"], 4) if out["on_list"] else None
+    return out
+
+
+def training(round_code: str, province_code: str | None = None, url: str | None = None) -> dict:
+    params = {"round": round_code, "province": province_code}
+    return {"by_skill": _rows("training_by_skill", params, url), "by_group": _rows("training_by_group", params, url)}
+
+
+def progress(province_code: str | None = None, url: str | None = None) -> list[dict]:
+    return _rows("progress", {"province": province_code}, url)
+
+
+def followup(round_code: str, province_code: str, url: str | None = None) -> list[dict]:
+    return _rows("followup", {"round": round_code, "province": province_code}, url)
+
+
+def overview(round_code: str | None = None, url: str | None = None) -> dict:
+    """Everything the page draws first, in one answer: rounds, the last build, every province
+    (with tile positions), national totals, training needs and progress per round."""
+    chosen, available = pick_round(round_code, url)
+    rows = provinces(chosen, url)
+    return {"round": chosen, "rounds": available, "last_build": last_build(url), "provinces": rows,
+            "totals": totals(rows), "training": training(chosen, None, url), "progress": progress(None, url),
+            "statuses": list(STATUSES)}

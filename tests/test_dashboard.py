@@ -236,7 +236,7 @@ def test_browser_dgsa_page(ui, built, browser):  # noqa: F811 - fixture
     with page.expect_download() as download:
         frame.locator("#download-xlsx").click()
     assert download.value.suggested_filename.endswith(".xlsx")
-    wb = openpyxl.load_workbook(download.value.path())
+    wb = openpyxl.load_workbook(io.BytesIO(download.value.path().read_bytes()))
     assert wb.active.max_row == n + 2
     assert page.blocked_urls == []                                        # nothing asked of the internet
     page.context.close()

@@ -16,6 +16,7 @@ help:
 	@echo "make airflow   start the Airflow UI on http://127.0.0.1:8080"
 	@echo "make docs      build the Great Expectations Data Docs (DGSA_DOCS_DIR, default .dgsa/data_docs)"
 	@echo "make bench     print throughput figures"
+	@echo "make bench-page  DG-SA page figures at 100,000 people (PEOPLE=N, or URL=existing warehouse)"
 
 # ---------------------------------------------------------------- set-up (idempotent)
 $(VENV_STAMP): requirements.txt
@@ -59,6 +60,7 @@ pipeline: warehouse airflow-db
 airflow: warehouse airflow-db
 	@echo "== Airflow UI: http://127.0.0.1:$${DGSA_AIRFLOW_PORT:-8080}  (user 'admin'; the password is printed below"
 	@echo "   and kept in .airflow/simple_auth_manager_passwords.json.generated). Ctrl-C stops it."
+	@echo "   The DG-SA page (compliance map, training needs, follow-up lists): DG-SA in the navigation."
 	@DGSA_DRIVE="$(abspath $(DRIVE))" AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS=admin:admin $(ENV) airflow standalone
 
 sample: $(VENV_STAMP)
@@ -73,6 +75,11 @@ docs: warehouse
 
 bench: warehouse
 	@$(ENV) python -m dgsa.bench
+
+.PHONY: bench-page
+bench-page: warehouse
+	@echo "== DG-SA page: data layer, API through airflow api-server, render in headless Chromium"
+	@$(ENV) python -m dgsa.dashboard.bench --people $(or $(PEOPLE),100000) $(if $(URL),--url $(URL))
 
 clean:
 	rm -rf demo .airflow .dgsa/logs

@@ -7,7 +7,7 @@ DEMO_DRIVE := $(CURDIR)/demo/drive
 DEMO_PEOPLE ?= 3000
 DRIVE ?= $(DEMO_DRIVE)
 
-.PHONY: demo test pipeline airflow warehouse migrate airflow-db bench sample report docs clean help
+.PHONY: demo test pipeline airflow warehouse migrate airflow-db bench sample report docs feedback clean help
 
 help:
 	@echo "make demo      set up everything, generate a sample drive, run the DAGs, print the marts"
@@ -15,6 +15,7 @@ help:
 	@echo "make pipeline DRIVE=/path   run every DAG once on a drive (DGSA_WAREHOUSE_URL or the local one)"
 	@echo "make airflow   start the Airflow UI on http://127.0.0.1:8080"
 	@echo "make docs      build the Great Expectations Data Docs (DGSA_DOCS_DIR, default .dgsa/data_docs)"
+	@echo "make feedback  write the provinces' feedback workbooks (DGSA_OUTBOX, default .dgsa/outbox)"
 	@echo "make bench     print throughput figures"
 	@echo "make bench-page  DG-SA page figures at 100,000 people (PEOPLE=N, or URL=existing warehouse)"
 
@@ -56,12 +57,18 @@ pipeline: warehouse airflow-db
 	@test -d "$(DRIVE)" || { echo "DRIVE=$(DRIVE) is not a folder" >&2; exit 2; }
 	@DGSA_DRIVE="$(abspath $(DRIVE))" bin/run-dag dgsa_ingest
 	@DGSA_DRIVE="$(abspath $(DRIVE))" bin/run-dag dgsa_marts
+	@echo "== run summary (also in $${DGSA_OUTBOX:-.dgsa/outbox}/run-summary.md)"
+	@$(ENV) python -m dgsa.run_summary
 
 airflow: warehouse airflow-db
 	@echo "== Airflow UI: http://127.0.0.1:$${DGSA_AIRFLOW_PORT:-8080}  (user 'admin'; the password is printed below"
 	@echo "   and kept in .airflow/simple_auth_manager_passwords.json.generated). Ctrl-C stops it."
 	@echo "   The DG-SA page (compliance map, training needs, follow-up lists): DG-SA in the navigation."
-	@DGSA_DRIVE="$(abspath $(DRIVE))" AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS=admin:admin $(ENV) airflow standalone
+	@echo "   The dgsa DAGs are unpaused: dgsa_ingest runs nightly at 01:00, dgsa_marts after it, dgsa_lateness"
+	@echo "   daily at 08:00 (Asia/Bangkok). Pause one with its toggle or: bin/dgsa-env airflow dags pause DAG_ID"
+	@$(ENV) airflow dags unpause --treat-dag-id-as-regex -y '^dgsa_' >/dev/null 2>&1 || true
+	@DGSA_DRIVE="$(abspath $(DRIVE))" AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION=False \
+	  AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS=admin:admin $(ENV) airflow standalone
 
 sample: $(VENV_STAMP)
 	@$(ENV) python -m dgsa.sample --out $(or $(OUT),$(DEMO_DRIVE)) --people $(DEMO_PEOPLE) --seed 2563 $(if $(MESSY),--messy)
@@ -72,6 +79,10 @@ report: warehouse
 docs: warehouse
 	@echo "== Great Expectations Data Docs (suites in expectations/, last 7 days of validations)"
 	@$(ENV) python -m dgsa.docs
+
+feedback: warehouse
+	@echo "== feedback workbooks (one per province with anything to say; only those whose content changed)"
+	@$(ENV) python -m dgsa.feedback
 
 bench: warehouse
 	@$(ENV) python -m dgsa.bench

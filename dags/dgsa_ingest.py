@@ -17,7 +17,13 @@ named by the connection `dgsa_warehouse` / `DGSA_WAREHOUSE_URL`.
    Publishes the `dgsa://warehouse/core` asset, which triggers `dgsa_marts`.
 
 Data Docs for these validations are rendered by `dgsa_marts` (or `make docs`) into
-`DGSA_DOCS_DIR` (default `.dgsa/data_docs/index.html`).
+`DGSA_DOCS_DIR` (default `.dgsa/data_docs/index.html`). After the marts, `dgsa_marts` writes
+each province's feedback workbook and the run summary into the outbox `DGSA_OUTBOX`
+(default `.dgsa/outbox`).
+
+**Alerts**: a task that fails for good sends one alert (DAG, task, province, first error line,
+log link) through the Airflow connection `dgsa_alerts_smtp` (SMTP) when it exists, otherwise as
+a `DGSA ALERT` line in the task log. Mapped `load_province` tasks read `50 เชียงใหม่`.
 
 The work lives in `include/dgsa/` (`ingest.py`, `ledger.py`, `load.py`); this file only wires it.
 """
@@ -28,7 +34,7 @@ from datetime import timedelta
 import pendulum
 from airflow.sdk import dag, task
 
-from dgsa.dag_common import CORE_ASSET, default_args
+from dgsa.dag_common import CORE_ASSET, default_args, province_label
 
 
 @dag(
@@ -41,6 +47,7 @@ from dgsa.dag_common import CORE_ASSET, default_args
     default_args=default_args(retry_delay=timedelta(minutes=2)),
     tags=["dgsa", "ingest"],
     doc_md=__doc__,
+    user_defined_filters={"province_label": province_label},
 )
 def dgsa_ingest():
     @task
@@ -69,10 +76,9 @@ def dgsa_ingest():
         """The provinces with new files: one load_province task each."""
         return scan["provinces"]
 
-    @task(map_index_template="{{ province_code }}")
+    @task(map_index_template="{{ province_code | province_label }}")
     def load_province(province_code: str, **context) -> dict:
-        """Load one province's new files: rows judged by expectations/submission_rows.json and the
-        file gate, each file written in its own transaction."""
+        """Load one province's new files (judged by the GX suites), each file in its own transaction."""
         from dgsa import config, ingest
 
         return ingest.load_kind(config.drive_path(), "submission", province_code, run_name=context["run_id"])

@@ -13,6 +13,17 @@ marts in place; the task fails naming the expectation (see `audit.mart_build` an
 **build_data_docs** then renders GX Data Docs (every suite, the last 7 days of validations
 of files and marts) into `DGSA_DOCS_DIR` (default `.dgsa/data_docs/index.html`; `make docs`
 does the same by hand). It runs even when the gate refused the build.
+
+**write_feedback** (after a published build) writes one feedback workbook (.xlsx, Thai first)
+per province with anything to say into the outbox `DGSA_OUTBOX` (default `.dgsa/outbox`,
+never the drive), only when its content changed; `make feedback` does the same by hand.
+**summarise_run** leaves the run summary (files by status, rows loaded and rejected, compliance
+counts changed since the previous run) in its log, its XCom, `audit.run_summary` and
+`DGSA_OUTBOX/run-summary.md`.
+
+**Alerts**: a refused gate, or any task that fails for good, sends exactly one alert through the
+Airflow connection `dgsa_alerts_smtp` (SMTP) when it exists, otherwise as a `DGSA ALERT` line in
+the task log (a gate failure is not retried: the same data would fail again).
 """
 from __future__ import annotations
 
@@ -39,9 +50,14 @@ def dgsa_marts():
     @task(outlets=[MARTS_ASSET])
     def build_marts(**context) -> dict:
         """Build, validate (GX suites) and atomically publish every mart."""
+        from airflow.sdk.exceptions import AirflowFailException
+
         from dgsa import marts
 
-        return marts.build(run_name=context["run_id"])
+        try:
+            return marts.build(run_name=context["run_id"])
+        except marts.GateFailed as exc:   # no retry: one failure, one alert
+            raise AirflowFailException(str(exc)) from exc
 
     @task(trigger_rule="all_done")
     def build_data_docs() -> str:
@@ -50,7 +66,23 @@ def dgsa_marts():
 
         return str(docs.build())
 
-    build_marts() >> build_data_docs()
+    @task
+    def write_feedback() -> dict:
+        """Write each province's feedback workbook into DGSA_OUTBOX when its content changed."""
+        from dgsa import feedback
+
+        return feedback.write_all()
+
+    @task(trigger_rule="all_done")
+    def summarise_run(**context) -> dict:
+        """Summarise the last ingest (files, rows, compliance changes) into the log, XCom and outbox."""
+        from dgsa import run_summary
+
+        return run_summary.build(dag_run_id=context["run_id"])
+
+    published = build_marts()
+    published >> build_data_docs()
+    published >> write_feedback() >> summarise_run()
 
 
 dgsa_marts()

@@ -1,0 +1,165 @@
+"""Alerts: a task failing in a real `airflow dags test` run sends exactly one alert with the DAG,
+task, first error line and log link; a refused mart gate sends exactly one; the SMTP channel
+sends one e-mail when the connection dgsa_alerts_smtp exists; the lateness check alerts each
+province once per day."""
+import datetime as dt
+import email
+import email.policy
+import json
+import logging
+import os
+import shutil
+import subprocess
+import threading
+from pathlib import Path
+
+import pytest
+
+from dgsa import alerts, config, ingest, marts
+
+from helpers import ids, sub_row, when, write_roster, write_submission
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _dags_test(dag_id: str, airflow_home, warehouse: str, **env) -> tuple[int, str]:
+    """`airflow dags test` with its whole output (task logs included) captured here."""
+    full = dict(os.environ, AIRFLOW_HOME=str(airflow_home), DGSA_WAREHOUSE_URL=warehouse, DGSA_TASK_RETRIES="0",
+                **env)
+    full.pop("AIRFLOW_CONN_DGSA_ALERTS_SMTP", None)
+    done = subprocess.run([str(ROOT / "bin/dgsa-env"), "airflow", "dags", "test", dag_id], env=full,
+                          capture_output=True, text=True, timeout=600)
+    return done.returncode, done.stdout + done.stderr
+
+
+def _alerts_in(output: str) -> list[dict]:
+    found = []
+    for line in output.splitlines():
+        if alerts.MARK + " {" in line:
+            found.append(json.loads(line[line.index(alerts.MARK + " {") + len(alerts.MARK) + 1:].split("\x1b")[0]
+                                    .rsplit("}", 1)[0] + "}"))
+    return found
+
+
+def test_a_failing_task_sends_exactly_one_alert(airflow_home, warehouse, tmp_path):
+    code, out = _dags_test("dgsa_ingest", airflow_home, warehouse, DGSA_DRIVE=str(tmp_path / "no such drive"))
+    got = _alerts_in(out)
+    assert len(got) == 1, out[-3000:]
+    a = got[0]
+    assert (a["kind"], a["dag_id"], a["task_id"], a["province"]) == ("task_failed", "dgsa_ingest", "scan_drive", None)
+    assert a["first_error"].startswith("ConfigError: DGSA_DRIVE=") and "is not a folder" in a["first_error"]
+    assert "/dags/dgsa_ingest/runs/" in a["log_url"] and "/tasks/scan_drive" in a["log_url"]
+    assert a["run_id"]
+
+
+def test_a_refused_mart_gate_sends_exactly_one_alert(airflow_home, warehouse, tmp_path):
+    drive = tmp_path / "drive"
+    p = ids(2)
+    write_roster(drive, [(p[0], "ก", "ข", "50", 6), (p[1], "ค", "ง", "50", 6)])
+    write_submission(drive, "provinces/50-เชียงใหม่/a.xlsx", [sub_row(1, p[0])], when(20))
+    ingest.run_all(drive, url=warehouse)
+    suites = tmp_path / "expectations"
+    shutil.copytree(config.EXPECTATIONS_DIR, suites)
+    path = suites / "marts" / "target_progress.json"
+    suite = json.loads(path.read_text(encoding="utf-8"))
+    suite["expectations"].append({"type": "expect_table_row_count_to_equal", "kwargs": {"value": 0},
+                                  "meta": {"check": "a gate that cannot pass (test)"}})
+    path.write_text(json.dumps(suite), encoding="utf-8")
+    code, out = _dags_test("dgsa_marts", airflow_home, warehouse, DGSA_DRIVE=str(drive),
+                           DGSA_EXPECTATIONS_DIR=str(suites), DGSA_OUTBOX=str(tmp_path / "outbox"))
+    assert "DagRunState.FAILED" in out or "state=failed" in out
+    got = _alerts_in(out)
+    assert len(got) == 1, out[-3000:]
+    assert (got[0]["kind"], got[0]["dag_id"], got[0]["task_id"]) == ("mart_gate", "dgsa_marts", "build_marts")
+    assert "a gate that cannot pass" in got[0]["first_error"]
+    # the summary still tells what happened; no feedback from unpublished marts
+    summary = (tmp_path / "outbox" / "run-summary.md").read_text(encoding="utf-8")
+    assert "NOT published" in summary
+    assert not list((tmp_path / "outbox").rglob("*.xlsx"))
+
+
+class _Ti:
+    dag_id, task_id, run_id, map_index = "dgsa_ingest", "load_province", "manual__1", 3
+    log_url = "http://127.0.0.1:8080/dags/dgsa_ingest/runs/manual__1/tasks/load_province/mapped/3"
+
+    class task:   # noqa: N801 - stands in for the operator
+        op_kwargs = {"province_code": "50"}
+
+
+def test_notifier_names_the_province_and_masks_ids(caplog):
+    caplog.set_level(logging.WARNING, logger="dgsa.alerts")
+    alerts.DgsaAlertNotifier()({"ti": _Ti(), "run_id": "manual__1",
+                                "exception": ValueError("row with 1-2345-67890-12-1 broke\nsecond line")})
+    lines = [r.getMessage() for r in caplog.records if r.getMessage().startswith(alerts.MARK)]
+    assert len(lines) == 1
+    a = json.loads(lines[0][len(alerts.MARK) + 1:])
+    assert a["province"] == "50 เชียงใหม่" and a["task_id"] == "load_province"
+    assert a["first_error"] == "ValueError: row with x-xxxx-xxxxx-12-1 broke"
+    assert a["log_url"].endswith("/mapped/3")
+
+
+def test_smtp_connection_sends_one_email(monkeypatch):
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        import asyncore
+        import smtpd
+    received = []
+
+    class Server(smtpd.SMTPServer):
+        def process_message(self, peer, mailfrom, rcpttos, data, **kwargs):
+            received.append((mailfrom, rcpttos, data))
+
+    server = Server(("127.0.0.1", 0), None, decode_data=True)
+    port = server.socket.getsockname()[1]
+    loop = threading.Thread(target=asyncore.loop, kwargs={"timeout": 0.1, "count": 100}, daemon=True)
+    loop.start()
+    monkeypatch.setenv("AIRFLOW_CONN_DGSA_ALERTS_SMTP", json.dumps({
+        "conn_type": "smtp", "host": "127.0.0.1", "port": port,
+        "extra": {"to": "dgsa-engineers@example.org", "from_email": "dgsa@example.org", "disable_ssl": True,
+                  "disable_tls": True, "timeout": 5, "retry_limit": 1}}))
+    try:
+        channel = alerts.DgsaAlertNotifier()({"ti": _Ti(), "run_id": "manual__1",
+                                              "exception": RuntimeError("database gone")})
+        loop.join(timeout=15)
+    finally:
+        server.close()
+    assert channel is None      # BaseNotifier returns nothing; what matters is the mail
+    assert len(received) == 1
+    mailfrom, rcpt, data = received[0]
+    assert rcpt == ["dgsa-engineers@example.org"]
+    msg = email.message_from_string(data, policy=email.policy.default)
+    assert msg["Subject"] == "[dgsa] task_failed: dgsa_ingest.load_province [50 เชียงใหม่]: RuntimeError: database gone"
+    body = next(p for p in msg.walk() if p.get_content_type() == "text/html").get_content()
+    assert "database gone" in body and _Ti.log_url in body and "50 เชียงใหม่" in body
+
+
+@pytest.fixture
+def late_warehouse(tmp_path, warehouse, sql):
+    """Round 2563 has a list: 50 sent nothing, 51 sent for 1 of its 2 people (50 % missing), 52 for all."""
+    p = ids(5, seed=21)
+    write_roster(tmp_path, [(p[0], "ก", "ข", "50", 6), (p[1], "ค", "ง", "51", 6), (p[2], "จ", "ฉ", "51", 6),
+                            (p[3], "ช", "ซ", "52", 6)])
+    write_submission(tmp_path, "provinces/51-ลำพูน/a.xlsx", [sub_row(1, p[1], province="51")], when(20))
+    write_submission(tmp_path, "provinces/52-ลำปาง/a.xlsx", [sub_row(1, p[3], province="52")], when(20))
+    ingest.run_all(tmp_path, url=warehouse)
+    marts.build(warehouse)
+    sql("DELETE FROM audit.alert_sent")
+    return warehouse
+
+
+def test_lateness_alerts_each_province_once_per_day(late_warehouse, sql, caplog):
+    caplog.set_level(logging.WARNING, logger="dgsa.alerts")
+    day = dt.datetime(2020, 11, 2, 8, tzinfo=config.BANGKOK)
+    before_deadline = alerts.check_lateness(late_warehouse, now=dt.datetime(2020, 10, 20, tzinfo=config.BANGKOK))
+    assert before_deadline["late"] == 0 and before_deadline["alerted"] == []
+    first = alerts.check_lateness(late_warehouse, now=day, threshold=20)
+    assert first["alerted"] == ["2563/50", "2563/51"] and first["channel"] == "log"
+    assert dict(sql("SELECT province_code, reason FROM audit.alert_sent")) == {
+        "50": "NOTHING_SENT", "51": "MISSING_OVER_THRESHOLD"}
+    again = alerts.check_lateness(late_warehouse, now=day.replace(hour=20), threshold=20)
+    assert again["alerted"] == [] and again["already_alerted_today"] == 2 and again["channel"] is None
+    lines = [r.getMessage() for r in caplog.records if r.getMessage().startswith(alerts.MARK)]
+    assert len(lines) == 1 and "50 เชียงใหม่" in lines[0] and "51 ลำพูน" in lines[0]
+    assert alerts.check_lateness(late_warehouse, now=day + dt.timedelta(days=1), threshold=60)["alerted"] == [
+        "2563/50"]                                           # next day; 51's 50 % is under 60 %

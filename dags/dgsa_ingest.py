@@ -76,7 +76,9 @@ def dgsa_ingest():
         """The provinces with new files: one load_province task each."""
         return scan["provinces"]
 
-    @task(map_index_template="{{ province_code | province_label }}")
+    # a mapped task takes no doc from its docstring: doc_md given here
+    @task(map_index_template="{{ province_code | province_label }}",
+          doc_md="Load one province's new files (judged by the GX suites), each file in its own transaction.")
     def load_province(province_code: str, **context) -> dict:
         """Load one province's new files (judged by the GX suites), each file in its own transaction."""
         from dgsa import config, ingest

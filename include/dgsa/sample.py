@@ -1,10 +1,17 @@
-"""Generate a realistic sample shared drive (deterministic for a seed).
+"""Generate a realistic sample shared drive (deterministic for a seed), streaming.
 
-    python -m dgsa.sample --out DIR --people N --seed S [--messy]
+    python -m dgsa.sample --out DIR --people N --seed S [--messy] [--bad-share 0.03] [--expected full|summary]
 
-Writes provinces/<NN-ชื่อจังหวัด>/ผลDG-SA*.xlsx|csv for all 77 provinces, roster/2563/, and
-DIR.expected.json beside the drive: every person's planned compliance status and skills,
-so tests can check the marts by hand. Citizen IDs are synthetic (valid check digits).
+Writes provinces/<NN-ชื่อจังหวัด>/ผลDG-SA*.xlsx|csv for all 77 provinces (on-time submissions
+in one file, or split by unit into several when a province has more than 1,000; one file of
+late submissions; about 70 % .xlsx, 30 % .csv),
+roster/2563/ (one workbook, the whole list), and DIR.expected.json beside the drive: every
+person's planned compliance status and skills (or, for big drives, counts), so tests can
+check the marts by hand. Citizen IDs are synthetic (valid check digits, never repeated).
+
+Memory does not grow with the number of people: people are drawn province by province with
+numpy, rows go straight to the files (workbooks through dgsa.sample_xlsx), and only the
+expected outcomes of small drives are kept. 2,200,000 people fit in a few hundred MB.
 """
 from __future__ import annotations
 
@@ -14,8 +21,11 @@ import datetime as dt
 import json
 import os
 import random
-from dataclasses import asdict, dataclass, field
+import time
+from dataclasses import dataclass, field
 from pathlib import Path
+
+import numpy as np
 
 from dgsa import config
 
@@ -62,64 +72,6 @@ def citizen_id(rng: random.Random) -> str:
     return body + str(check)
 
 
-@dataclass
-class Person:
-    citizen_id: str
-    title: str
-    first_name: str
-    last_name: str
-    position: str
-    position_level: str
-    unit: str
-    province_code: str
-    assigned_group: str
-    outcome: str                       # planned compliance status
-    declared_group: str = ""
-    declared_level: int = 2
-    signed: bool = True
-    skills: dict = field(default_factory=dict)
-    assessed_on: str = ""
-    signed_on: str = ""
-    file: str = ""
-    source_row: int = 0
-
-
-def _pick(rng, weights: dict):
-    return rng.choices(list(weights), weights=list(weights.values()))[0]
-
-
-def make_people(n: int, rng: random.Random, round_cfg: dict) -> list[Person]:
-    provinces = config.provinces()
-    weights = [3.0 if p["province_code"] == "10" else rng.uniform(0.5, 1.5) for p in provinces]
-    codes = rng.choices([p["province_code"] for p in provinces], weights=weights, k=n)
-    if n >= len(provinces):  # every province gets at least one person
-        codes[: len(provinces)] = [p["province_code"] for p in provinces]
-    names = {p["province_code"]: p["name_th"] for p in provinces}
-    skills = [s["code"] for s in config.frameworks()[round_cfg["framework_version"]]["skills"]]
-    seen, people = set(), []
-    for code in codes:
-        cid = citizen_id(rng)
-        while cid in seen:
-            cid = citizen_id(rng)
-        seen.add(cid)
-        female = rng.random() < 0.55
-        group = _pick(rng, GROUP_WEIGHTS)
-        position, level = rng.choice(POSITIONS[group])
-        unit = rng.choice(CENTRAL_UNITS) if code == "10" else rng.choice(PROVINCE_UNITS).format(p=names[code])
-        title = rng.choice(["นาง", "นางสาว"]) if female else rng.choice(["นาย", "นาย", "นาย", "ว่าที่ร้อยตรี"])
-        p = Person(cid, title, rng.choice(FIRST_F if female else FIRST_M), rng.choice(LAST), position, level,
-                   unit, code, group, _pick(rng, OUTCOME_WEIGHTS))
-        p.declared_group = p.assigned_group
-        if p.outcome == "GROUP_MISMATCH":
-            p.declared_group = rng.choice([g for g in GROUP_WEIGHTS if g != group])
-        if p.outcome == "TARGET_MISMATCH":
-            p.declared_level = rng.choice([1, 3])
-        p.signed = p.outcome != "UNSIGNED"
-        p.skills = {s: _pick(rng, LEVEL_WEIGHTS) for s in skills}
-        people.append(p)
-    return people
-
-
 def _thai_date(d: dt.date, style: int) -> str:
     be = d.year + 543
     return [f"{d.day}/{d.month}/{be}", f"{d.day:02d}/{d.month:02d}/{be % 100:02d}",
@@ -153,72 +105,80 @@ def set_mtime(path: Path, when: dt.datetime) -> None:
     os.utime(path, (ts, ts))
 
 
-def generate(out: Path, people_n: int, seed: int, messy: bool = False) -> dict:
-    rng = random.Random(seed)
+# ---------------------------------------------------------------- streaming generation
+FULL_EXPECTED_MAX = 20_000     # above this, DIR.expected.json holds counts, not every person
+OUTCOMES = list(OUTCOME_WEIGHTS) + ["NOT_ON_LIST"]
+GROUPS = list(GROUP_WEIGHTS)
+LEVEL_WORDS = ["เริ่มต้น", "กำลังพัฒนา", "ชำนาญ", "เชี่ยวชาญ"]
+MALE_TITLES, FEMALE_TITLES = ["นาย", "นาย", "นาย", "ว่าที่ร้อยตรี"], ["นาง", "นางสาว"]
+_ID_STEP = 31_415_926_537       # odd, not a multiple of 5: index -> 11 digits is a bijection mod 10**11
+
+
+def _p(weights) -> np.ndarray:
+    w = np.array(list(weights), dtype=float)
+    return w / w.sum()
+
+
+def _ids(rng: np.random.Generator, first_index: int, n: int, offset: int) -> list[str]:
+    """n distinct valid citizen IDs: the person's running index scrambled into 11 digits (so IDs
+    never repeat across the drive, however large), a random first digit 1-8, the check digit."""
+    idx = np.arange(first_index, first_index + n, dtype=np.int64)
+    body = rng.integers(1, 9, n).astype(np.int64) * 10**11 + (idx * _ID_STEP + offset) % 10**11
+    total = np.zeros(n, dtype=np.int64)
+    rest = body.copy()
+    for weight in range(2, 14):            # the last digit of the 12 has weight 2, the first 13
+        total += (rest % 10) * weight
+        rest //= 10
+    check = (11 - total % 11) % 10
+    return [f"{b:012d}{c}" for b, c in zip(body.tolist(), check.tolist())]
+
+
+@dataclass
+class Drive:
+    """What was written: returned by generate() and saved as DIR.expected.json."""
+    out: Path
+    seed: int
+    people: int
+    round: str
+    mode: str
+    files: list = field(default_factory=list)
+    rows: dict = field(default_factory=dict)            # file -> data rows written
+    roster: list = field(default_factory=list)          # full mode: every listed person
+    not_on_list: list = field(default_factory=list)     # full mode: every unlisted submitter
+    outcomes: dict = field(default_factory=dict)        # province -> outcome -> people
+    bad_rows: dict = field(default_factory=dict)        # reason code -> rows
+    rejections: dict = field(default_factory=dict)      # full mode: file -> [[source_row, reason]]
+
+    def as_dict(self) -> dict:
+        d = {"seed": self.seed, "people": self.people, "round": self.round, "expected": self.mode,
+             "files": self.files, "rows": self.rows, "data_rows": sum(self.rows.values()),
+             "roster_rows": self.people, "outcomes": self.outcomes, "bad_rows": self.bad_rows}
+        if self.mode == "full":
+            d.update(roster=self.roster, not_on_list=self.not_on_list, rejections=self.rejections)
+        return d
+
+
+def generate(out: Path, people_n: int, seed: int, messy: bool = False, *, bad_share: float = 0.0,
+             expected: str | None = None) -> dict:
+    """Write the drive under out, streaming (memory does not grow with people_n); returns the
+    plan, also written to out.expected.json. expected: "full" (every person with planned
+    status, skills, file and row: the default up to FULL_EXPECTED_MAX people) or "summary"
+    (counts per province and outcome, rows per file)."""
+    from dgsa import sample_people  # noqa: PLC0415
+
+    out = Path(out)
+    mode = expected or ("full" if people_n <= FULL_EXPECTED_MAX else "summary")
     round_cfg = config.rounds()[0]
-    deadline: dt.datetime = round_cfg["deadline_at"]
-    skills_cfg = config.frameworks()[round_cfg["framework_version"]]["skills"]
-    people = make_people(people_n, rng, round_cfg)
-    extras = make_people(max(1, people_n // 50), rng, round_cfg)  # submitted, not on the list
-    for p in extras:
-        p.outcome, p.declared_group, p.declared_level, p.signed = "NOT_ON_LIST", p.assigned_group, 2, True
+    drive = Drive(out, seed, people_n, round_cfg["round"], mode)
     out.mkdir(parents=True, exist_ok=True)
-    provinces = config.provinces()
-    roster_dir = out / "roster" / round_cfg["round"]
-    group_no = {g["code"]: g["group_no"] for g in config.target_groups()}
-    roster_rows = [[i + 1, p.citizen_id, p.title, p.first_name, p.last_name, p.position, p.position_level, p.unit,
-                    p.province_code, group_no[p.assigned_group]] for i, p in enumerate(people)]
-    roster_path = roster_dir / "บัญชีกลุ่มเป้าหมาย.xlsx"
-    write_sheet(roster_path, ["ลำดับ", "เลขประจำตัวประชาชน", "คำนำหน้า", "ชื่อ", "นามสกุล", "ตำแหน่ง", "ระดับ",
-                              "สังกัด", "จังหวัด", "กลุ่มเป้าหมาย"], roster_rows,
-                title_lines=[f"บัญชีกลุ่มเป้าหมาย รอบปี {round_cfg['round']}"])
-    set_mtime(roster_path, dt.datetime.combine(round_cfg["opens_on"], dt.time(9), config.BANGKOK))
-    skill_headers = [s["name_th"] for s in skills_cfg]
-    files = []
-    for i, prov in enumerate(provinces):
-        code = prov["province_code"]
-        folder = out / "provinces" / f"{code}-{prov['name_th']}"
-        folder.mkdir(parents=True, exist_ok=True)
-        submitters = [p for p in people + extras if p.province_code == code and p.outcome != "MISSING"]
-        fmt = "csv" if i % 3 == 2 else "xlsx"
-        on_time = dt.datetime.combine(dt.date(2020, 10, rng.randint(15, 29)), dt.time(rng.randint(8, 17)),
-                                      config.BANGKOK)
-        late = deadline + dt.timedelta(days=rng.randint(2, 20), hours=rng.randint(1, 9))
-        batches = [("ผลDG-SA รอบ1", on_time, [p for p in submitters if p.outcome != "LATE"]),
-                   ("ผลDG-SA เพิ่มเติม", late, [p for p in submitters if p.outcome == "LATE"])]
-        for stem, when, batch in batches:
-            if not batch:
-                continue
-            path = folder / f"{stem}.{fmt}"
-            rows = []
-            for n, p in enumerate(batch, start=1):
-                assessed = when.date() - dt.timedelta(days=rng.randint(1, 12))
-                assessed = max(assessed, dt.date(2020, 10, 1))
-                signed_on = min(assessed + dt.timedelta(days=rng.randint(0, 3)), when.date())
-                p.assessed_on, p.signed_on = assessed.isoformat(), signed_on.isoformat() if p.signed else ""
-                p.file, p.source_row = path.relative_to(out).as_posix(), n + 2
-                levels = [p.skills[s["code"]] for s in skills_cfg]
-                overall = round(sum(v for v in levels if v) / max(1, sum(1 for v in levels if v)))
-                date_cell = assessed if fmt == "xlsx" else _thai_date(assessed, n)
-                signed_cell = (signed_on if fmt == "xlsx" else _thai_date(signed_on, n)) if p.signed else None
-                rows.append([n, p.citizen_id if n % 2 else dashed(p.citizen_id),
-                             p.title, p.first_name, p.last_name, p.position, p.position_level, p.unit, prov["name_th"],
-                             group_no[p.declared_group], ["เริ่มต้น", "กำลังพัฒนา", "ชำนาญ", "เชี่ยวชาญ"][p.declared_level - 1],
-                             date_cell, *levels, overall, "ลงนามแล้ว" if p.signed else "ยังไม่ลงนาม", signed_cell, None])
-            write_sheet(path, HEADERS_TH + skill_headers + TAIL_TH, rows, fmt=fmt,
-                        title_lines=[f"ผลการประเมินตนเอง DG-SA จังหวัด{prov['name_th']}"])
-            set_mtime(path, when)
-            files.append(path.relative_to(out).as_posix())
-    expected = {
-        "seed": seed, "people": people_n, "round": round_cfg["round"], "files": files,
-        "roster": [asdict(p) for p in people], "not_on_list": [asdict(p) for p in extras],
-    }
+    used = sample_people.write_drive(drive, round_cfg, np.random.default_rng(seed), bad_share, keep_ids=messy)
+    result = drive.as_dict()
     if messy:
         from dgsa import sample_messy  # noqa: PLC0415
 
-        expected["cases"] = sample_messy.add_cases(out, rng, people + extras)
-    Path(str(out) + ".expected.json").write_text(json.dumps(expected, ensure_ascii=False, indent=1))
-    return expected
+        result["cases"] = sample_messy.add_cases(out, random.Random(seed), used)
+    Path(str(out) + ".expected.json").write_text(json.dumps(result, ensure_ascii=False, indent=1))
+    return result
 
 
 def main(argv=None) -> None:
@@ -227,10 +187,17 @@ def main(argv=None) -> None:
     parser.add_argument("--people", type=int, default=500)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--messy", action="store_true", help="add every messy variant and bad case of the spec")
+    parser.add_argument("--bad-share", type=float, default=0.0,
+                        help="share of extra bad rows (the messy drive's row cases) among submission rows, e.g. 0.03")
+    parser.add_argument("--expected", choices=["full", "summary"],
+                        help=f"DIR.expected.json with every person (default up to {FULL_EXPECTED_MAX:,}) or counts")
     args = parser.parse_args(argv)
-    exp = generate(args.out, args.people, args.seed, args.messy)
-    print(f"wrote {len(exp['files'])} submission files, {len(exp['roster'])} people on the roster, "
-          f"{len(exp['not_on_list'])} not on the list, to {args.out} (expected outcomes: {args.out}.expected.json)")
+    started = time.perf_counter()
+    exp = generate(args.out, args.people, args.seed, args.messy, bad_share=args.bad_share, expected=args.expected)
+    print(f"wrote {len(exp['files'])} submission files ({exp['data_rows']:,} data rows), {exp['people']:,} people "
+          f"on the roster, {sum(o.get('NOT_ON_LIST', 0) for o in exp['outcomes'].values()):,} not on the list, "
+          f"{sum(exp['bad_rows'].values()):,} bad rows, to {args.out} in {time.perf_counter() - started:.1f} s "
+          f"(expected outcomes: {args.out}.expected.json)")
 
 
 if __name__ == "__main__":

@@ -56,9 +56,9 @@ def _expect(cid, *, group="SRV", level=2, assessed="2020-10-20", signed=True, fi
             "skills": skills or {"DL": 2, "GOV": 2, "SVC": 2}}
 
 
-def add_cases(out: Path, rng: random.Random, people: list) -> list[dict]:
-    """Write the cases under out; people are those already on the drive (their IDs are avoided)."""
-    c = Cases(out, rng, {p.citizen_id for p in people})
+def add_cases(out: Path, rng: random.Random, used_ids: set[str]) -> list[dict]:
+    """Write the cases under out; used_ids are the citizen IDs already on the drive (avoided)."""
+    c = Cases(out, rng, set(used_ids))
     prov = "provinces/50-เชียงใหม่/messy"
 
     # 1. legacy .xls

@@ -296,6 +296,28 @@ def test_xlsx_cell_length(tmp_path):
     assert _reason(ok) is None      # 90,000 bytes of Thai are 30,000 characters
 
 
+def test_check_bytes_is_check_file_on_bytes(hostile, tmp_path, monkeypatch):
+    """The loader checks the very bytes it hashed: same verdicts as on the path."""
+    folder, _ = hostile
+    for name in ("bomb.xlsx", "liar.xlsx", "wide.xlsx", "sparse.xlsx", "long_line.csv", "garbage.csv", "random.csv"):
+        on_path = _reason(folder / name)
+        try:
+            limits.check_bytes((folder / name).read_bytes(), name)
+            on_bytes = None
+        except Bad as bad:
+            on_bytes = bad
+        assert (on_path and (on_path.code, on_path.detail)) == (on_bytes and (on_bytes.code, on_bytes.detail)), name
+    monkeypatch.setenv("DGSA_MAX_FILE_BYTES", "10")
+    with pytest.raises(Bad, match="TOO_LARGE"):
+        limits.check_bytes(b"a,b\n1,2\n3,4\n", "x.csv")
+
+
+def test_mac_line_endings_are_lines(tmp_path):
+    f = tmp_path / "mac.csv"
+    f.write_bytes(b"a,b\r" + b"1,2\r" * 60_000)       # 240 KB in CR-terminated lines of 4 characters
+    assert _reason(f) is None
+
+
 def test_check_grid_exact():
     limits.check_grid([["a", 1, None], ["x" * 32_767]])
     with pytest.raises(Bad) as e:

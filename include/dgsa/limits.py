@@ -27,6 +27,7 @@ docs/reliability.md for the measurement).
 Pure functions, no database: the loader (dgsa.load / dgsa.readers) calls
 
     check_file(path)                 # size, then by content: check_xlsx / check_csv_stream
+    check_size(n); check_bytes(data, name)   # the same on bytes already read (what is hashed is checked)
     check_sheet_shape(height, width) # calamine sheet .height/.width before to_python()
     check_grid(rows)                 # optional exact check of cell lengths after reading
 """
@@ -34,12 +35,14 @@ from __future__ import annotations
 
 import codecs
 import copy
+import io
 import os
 import re
 import struct
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 from dgsa.normalise import Bad
 
@@ -133,19 +136,35 @@ def check_file(path: Path) -> None:
     Raises Bad(TOO_LARGE | ZIP_BOMB | TOO_MANY_COLUMNS | TOO_MANY_ROWS | TOO_MANY_CELLS |
     CELL_TOO_LONG | LINE_TOO_LONG | FILE_UNREADABLE); OSError passes through."""
     path = Path(path)
-    size = os.stat(path).st_size
+    check_size(os.stat(path).st_size)
+    with open(path, "rb") as fh:
+        _check_content(fh, path.name)
+
+
+def check_bytes(data: bytes, name: str) -> None:
+    """check_file on bytes already in memory (the loader checks the very bytes it hashed and
+    will parse); `name` gives the format by its suffix. Call check_size(stat_size) before
+    reading a file into memory."""
+    check_size(len(data))
+    _check_content(io.BytesIO(data), name)
+
+
+def check_size(size: int) -> None:
+    """A file's size in bytes (os.stat().st_size) against DGSA_MAX_FILE_BYTES."""
     if size > max_file_bytes():
         raise _over("TOO_LARGE", f"file has {size} bytes", "DGSA_MAX_FILE_BYTES")
-    suffix = path.suffix.lower()
+
+
+def _check_content(fh: BinaryIO, name: str) -> None:
     from dgsa.readers import CSV_SUFFIXES  # noqa: PLC0415 - readers imports nothing of ours but Bad
 
-    if suffix in CSV_SUFFIXES:
-        check_csv_stream(path)
+    if Path(name).suffix.lower() in CSV_SUFFIXES:
+        check_csv_stream(fh)
         return
-    with open(path, "rb") as fh:
-        head = fh.read(4)
+    head = fh.read(4)
+    fh.seek(0)
     if head in (ZIP_MAGIC, EMPTY_ZIP_MAGIC):
-        check_xlsx(path)
+        check_xlsx(fh)
 
 
 # ---------------------------------------------------------------- sheets
@@ -191,14 +210,14 @@ def column_number(letters: bytes | str) -> int:
 
 
 # ---------------------------------------------------------------- xlsx (zip)
-def _eocd_entries(path: Path) -> int | None:
+def _eocd_entries(fh: BinaryIO) -> int | None:
     """Number of entries the zip's end-of-central-directory record declares (None if absent),
     read from the file's last 64 KiB: known before zipfile builds one object per entry."""
-    with open(path, "rb") as fh:
-        fh.seek(0, os.SEEK_END)
-        size = fh.tell()
-        fh.seek(max(0, size - (1 << 16) - 22))
-        tail = fh.read()
+    fh.seek(0, os.SEEK_END)
+    size = fh.tell()
+    fh.seek(max(0, size - (1 << 16) - 22))
+    tail = fh.read()
+    fh.seek(0)
     at = tail.rfind(EMPTY_ZIP_MAGIC)
     if at < 0 or len(tail) < at + 22:
         return None
@@ -224,7 +243,7 @@ class SheetShape:
     row_tags: int = 0    # <row> elements (rows without an r attribute count too)
 
 
-def check_xlsx(path: Path) -> None:
+def check_xlsx(source: Path | BinaryIO) -> None:
     """An xlsx/xlsm (a zip) before any XML is parsed:
     1. entries declared in the end-of-central-directory record (DGSA_MAX_ZIP_ENTRIES);
     2. from the central directory: each member's compression ratio (DGSA_MAX_COMPRESSION_RATIO,
@@ -233,12 +252,17 @@ def check_xlsx(path: Path) -> None:
        lies (a member inflating past its declared size is a ZIP_BOMB); while the worksheets
        stream by, their shape (rows, columns, cells) and their longest text run (a cell's
        characters) are measured, since calamine would build a dense rows x columns grid.
-    Memory: one block plus a bounded carry-over. Time: bounded by the uncompressed limit."""
-    entries = _eocd_entries(path)
+    Memory: one block plus a bounded carry-over. Time: bounded by the uncompressed limit.
+    `source`: a path or a seekable binary file object."""
+    if isinstance(source, (str, os.PathLike)):
+        with open(source, "rb") as fh:
+            check_xlsx(fh)
+        return
+    entries = _eocd_entries(source)
     if entries is not None and entries > max_zip_entries():
         raise _over("ZIP_BOMB", f"zip declares {entries} entries", "DGSA_MAX_ZIP_ENTRIES")
     try:
-        zf = zipfile.ZipFile(path)
+        zf = zipfile.ZipFile(source)
     except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, EOFError) as exc:
         raise Bad("FILE_UNREADABLE", f"not a valid xlsx (zip): {exc}") from exc
     with zf:
@@ -384,13 +408,18 @@ def _csv_decoder(head: bytes):
     return codecs.getincrementaldecoder("utf-8-sig")("replace")
 
 
-def check_csv_stream(path: Path) -> None:
+def check_csv_stream(source: Path | BinaryIO) -> None:
     """A CSV in bounded memory before it is decoded and parsed: read in 1 MiB blocks through an
     incremental decoder; per line: its characters (DGSA_MAX_LINE_CHARS), its fields counted as
     1 + the most frequent of , ; TAB (DGSA_MAX_COLUMNS; an upper bound: delimiters inside quotes
     count too), its longest field (DGSA_MAX_CELL_CHARS); lines (DGSA_MAX_ROWS) and fields
     (DGSA_MAX_CELLS) of the file. A quoted field spanning lines is bounded by the csv module's
-    field limit (FILE_UNREADABLE)."""
+    field limit (FILE_UNREADABLE). `source`: a path or a binary file object."""
+    if isinstance(source, (str, os.PathLike)):
+        with open(source, "rb") as fh:
+            check_csv_stream(fh)
+        return
+    fh = source
     line_limit, row_limit, col_limit = max_line_chars(), max_rows(), max_columns()
     cell_limit, cells_limit = max_cell_chars(), max_cells()
     rows = cells = 0
@@ -411,28 +440,29 @@ def check_csv_stream(path: Path) -> None:
                             "DGSA_MAX_CELL_CHARS")
         return fields
 
-    with open(path, "rb") as fh:
-        block = fh.read(BLOCK)
-        decoder = _csv_decoder(block)
-        while block:
-            text = carry + decoder.decode(block)
-            lines = text.split("\n")
-            carry = lines.pop()
-            for s in lines:
-                rows += 1
-                cells += line(s, rows)
-            if len(carry) > line_limit:
-                raise _over("LINE_TOO_LONG", f"line {rows + 1} has more than {len(carry)} characters",
-                            "DGSA_MAX_LINE_CHARS")
-            if rows > row_limit:
-                raise _over("TOO_MANY_ROWS", f"file has more than {rows} lines", "DGSA_MAX_ROWS")
-            if cells > cells_limit:
-                raise _over("TOO_MANY_CELLS", f"file has more than {cells} cells", "DGSA_MAX_CELLS")
-            block = fh.read(BLOCK)
-        carry += decoder.decode(b"", final=True)
-        if carry:
+    block = fh.read(BLOCK)
+    decoder = _csv_decoder(block)
+    while block:
+        text = carry + decoder.decode(block)
+        if "\r" in text:   # CRLF, and the old Mac's lone CR, end lines too
+            text = text.replace("\r\n", "\n").replace("\r", "\n")
+        lines = text.split("\n")
+        carry = lines.pop()
+        for s in lines:
             rows += 1
-            cells += line(carry, rows)
+            cells += line(s, rows)
+        if len(carry) > line_limit:
+            raise _over("LINE_TOO_LONG", f"line {rows + 1} has more than {len(carry)} characters",
+                        "DGSA_MAX_LINE_CHARS")
+        if rows > row_limit:
+            raise _over("TOO_MANY_ROWS", f"file has more than {rows} lines", "DGSA_MAX_ROWS")
+        if cells > cells_limit:
+            raise _over("TOO_MANY_CELLS", f"file has more than {cells} cells", "DGSA_MAX_CELLS")
+        block = fh.read(BLOCK)
+    carry += decoder.decode(b"", final=True)
+    if carry:
+        rows += 1
+        cells += line(carry, rows)
     if rows > row_limit:
         raise _over("TOO_MANY_ROWS", f"file has {rows} lines", "DGSA_MAX_ROWS")
     if cells > cells_limit:

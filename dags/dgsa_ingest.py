@@ -7,12 +7,15 @@ named by the connection `dgsa_warehouse` / `DGSA_WAREHOUSE_URL`.
 1. **prepare**: migrations to head and reference data from `include/config` (idempotent).
 2. **scan_drive**: every file version into `audit.source_file`; unchanged files are skipped
    without hashing; files still being written stay `pending`; non-submissions `ignored`.
-3. **load_roster** and **load_province** (one mapped task per province with new files): each
-   file read and typed; the rows judged by the Great Expectations suites in `expectations/`
-   (`submission_rows`, `submission_skills`, `roster_rows`, then `file_gate`), whose `meta`
-   gives each rejection its reason code and Thai/English message; then each file loaded in
-   its own transaction. Bad rows go to `audit.rejected_row`, every expectation's outcome per
-   file to `audit.validation_result`.
+3. **load_roster** and **load_province** (one mapped task per province with new files, or
+   `DGSA_LOAD_TASKS` groups of provinces for large loads): each file read (within the limits
+   of `dgsa.limits`) and typed column by column; the rows of all the task's files judged
+   together by the Great Expectations suites in `expectations/` (`submission_rows`,
+   `submission_skills`, `roster_rows`, then `file_gate`), whose `meta` gives each rejection
+   its reason code and Thai/English message; then each file loaded in its own transaction.
+   A file that cannot be read, typed, judged or stored is rejected alone, with a reason; the
+   rest load. Bad rows go to `audit.rejected_row`, every expectation's outcome per file to
+   `audit.validation_result`. Each task's XCom and log give its seconds per phase.
 4. **reconcile**: rows read = loaded + rejected + skipped for every file, or the run fails.
    Publishes the `dgsa://warehouse/core` asset, which triggers `dgsa_marts`.
 
@@ -73,14 +76,17 @@ def dgsa_ingest():
 
     @task
     def provinces_to_load(scan: dict) -> list[str]:
-        """The provinces with new files: one load_province task each."""
-        return scan["provinces"]
+        """The provinces with new files: one load_province task each (or DGSA_LOAD_TASKS groups)."""
+        from dgsa import ingest
+
+        return ingest.task_groups(scan["provinces"])
 
     # a mapped task takes no doc from its docstring: doc_md given here
     @task(map_index_template="{{ province_code | province_label }}",
           doc_md="Load one province's new files (judged by the GX suites), each file in its own transaction.")
     def load_province(province_code: str, **context) -> dict:
-        """Load one province's new files (judged by the GX suites), each file in its own transaction."""
+        """Load one province's new files (or a group's: "10,11,12"), judged together by the GX suites,
+        each file written in its own transaction; a bad file is rejected alone."""
         from dgsa import config, ingest
 
         return ingest.load_kind(config.drive_path(), "submission", province_code, run_name=context["run_id"])

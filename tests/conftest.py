@@ -15,7 +15,7 @@ import pytest
 from dgsa import db, ingest
 
 ROOT = Path(__file__).resolve().parent.parent
-RESET_SQL = """TRUNCATE audit.rejected_row, raw.source_row, core.assessment_skill, core.assessment,
+RESET_SQL = """TRUNCATE audit.rejected_row, raw.source_row, core.assessment,
                core.roster_entry, audit.validation_result, audit.validation_run, audit.source_file, audit.load_run,
                audit.mart_build RESTART IDENTITY CASCADE;
                DROP TABLE IF EXISTS marts.compliance_person, marts.compliance_by_province, marts.training_nominee,

@@ -3,7 +3,7 @@ from pathlib import Path
 
 import pytest
 
-from dgsa import ingest, load
+from dgsa import ingest, write
 
 from dgsa.sample import set_mtime
 
@@ -73,7 +73,7 @@ def test_a_failing_load_leaves_nothing_behind(tmp_path, warehouse, sql, monkeypa
 
     def boom(*args, **kwargs):
         raise RuntimeError("disk full half-way")
-    monkeypatch.setattr(load, "_write_typed", boom)
+    monkeypatch.setattr(write, "_write_typed", boom)
     with pytest.raises(RuntimeError):
         ingest.load_kind(tmp_path, "submission", "50", url=warehouse)
     assert sql("SELECT status FROM audit.source_file") == [("new",)]          # read again next run

@@ -25,10 +25,13 @@ def default_args(retry_delay: timedelta) -> dict:
 
 
 def province_label(code) -> str:
-    """`50 เชียงใหม่`: how a province's mapped task is labelled (a Jinja filter of dgsa_ingest)."""
+    """`50 เชียงใหม่`: how a province's mapped task is labelled (a Jinja filter of dgsa_ingest);
+    a task given several provinces (DGSA_LOAD_TASKS) reads `10 กรุงเทพมหานคร … 96 นราธิวาส (39 จังหวัด)`."""
     if not code or not isinstance(code, str):
         return ""
     from dgsa import config
 
     names = {p["province_code"]: p["name_th"] for p in config.provinces()}
-    return f"{code} {names[code]}" if code in names else code
+    codes = code.split(",")
+    one = [f"{c} {names[c]}" if c in names else c for c in (codes[0], codes[-1])]
+    return one[0] if len(codes) == 1 else f"{one[0]} … {one[1]} ({len(codes)} จังหวัด)"

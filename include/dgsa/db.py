@@ -43,6 +43,27 @@ def transaction(url: str | None = None) -> Iterator:
         conn.close()
 
 
+@contextlib.contextmanager
+def connection(url: str | None = None) -> Iterator:
+    """One connection for many transactions (the caller commits or rolls back each); closed after."""
+    conn = connect(url)
+    try:
+        yield conn
+    finally:
+        conn.close()
+
+
+@contextlib.contextmanager
+def committed(conn) -> Iterator:
+    """One transaction on an open connection: committed on success, rolled back on error."""
+    try:
+        yield conn
+        conn.commit()
+    except BaseException:
+        conn.rollback()
+        raise
+
+
 def copy_rows(cur, table: str, columns: Sequence[str], rows: Iterable[Sequence]) -> int:
     """COPY rows (tuples; None is NULL) into table via CSV. Returns the number of rows sent."""
     buf = io.StringIO()

@@ -43,6 +43,14 @@ def _skill_aliases(framework_version: str) -> dict[str, str]:
 
 def match_header(cell, framework_version: str) -> str | None:
     """Canonical field ('citizen_id', ..., or 'skill:DL') for a header cell, or None."""
+    if cell is None or cell == "":
+        return None
+    return _match_text(type(cell), cell, framework_version)
+
+
+@functools.lru_cache(maxsize=65536)
+def _match_text(_kind: type, cell, framework_version: str) -> str | None:
+    """(cached: every province's files repeat the same few hundred header spellings)"""
     for candidate in (cell, _BRACKETS.sub("", str(cell or ""))):
         k = norm_header(candidate)
         if not k:

@@ -120,13 +120,16 @@ def _record_version(cur, e: Entry, received, now, load_id) -> str:
     return status
 
 
-def files_to_load(cur, *, kind: str, province_code: str | None = None) -> list[int]:
-    if province_code is None:
+def files_to_load(cur, *, kind: str, province_code: str | None = None,
+                  province_codes: list[str] | None = None) -> list[int]:
+    """Waiting file versions of a kind, of one province or several (None: all)."""
+    codes = province_codes if province_codes is not None else ([province_code] if province_code else None)
+    if codes is None:
         cur.execute("SELECT file_id FROM audit.source_file WHERE status = 'new' AND kind = %s ORDER BY file_id",
                     (kind,))
     else:
         cur.execute("""SELECT file_id FROM audit.source_file WHERE status = 'new' AND kind = %s
-                       AND province_code = %s ORDER BY file_id""", (kind, province_code))
+                       AND province_code = ANY(%s) ORDER BY file_id""", (kind, list(codes)))
     return [r[0] for r in cur.fetchall()]
 
 

@@ -46,21 +46,21 @@ class Workbook:
 def read(path: Path) -> Workbook:
     """Read every sheet of a file. Raises Bad(FILE_EMPTY | FILE_UNREADABLE | FILE_ENCRYPTED |
     ENCODING_UNKNOWN)."""
-    data_head = _head(path)
-    if not data_head:
+    return read_bytes(path.read_bytes(), path.name)
+
+
+def read_bytes(data: bytes, name: str) -> Workbook:
+    """Read every sheet of a file's bytes (name gives the format by its suffix): the loader
+    hashes the very bytes it parses, so what is loaded is the version the ledger recorded."""
+    if not data:
         raise Bad("FILE_EMPTY")
-    suffix = path.suffix.lower()
+    suffix = Path(name).suffix.lower()
     if suffix in CSV_SUFFIXES:
-        return _read_csv(path)
-    if data_head.startswith(OLE_MAGIC) and suffix in {".xlsx", ".xlsm"}:
+        return _read_csv(data, name)
+    if data.startswith(OLE_MAGIC) and suffix in {".xlsx", ".xlsm"}:
         # An OOXML file saved with a password is wrapped in an OLE container.
         raise Bad("FILE_ENCRYPTED")
-    return _read_excel(path, suffix)
-
-
-def _head(path: Path) -> bytes:
-    with open(path, "rb") as fh:
-        return fh.read(8)
+    return _read_excel(data, suffix)
 
 
 def _cell(value):
@@ -73,11 +73,11 @@ def _cell(value):
     return value
 
 
-def _read_excel(path: Path, suffix: str) -> Workbook:
+def _read_excel(data: bytes, suffix: str) -> Workbook:
     from python_calamine import CalamineWorkbook  # noqa: PLC0415 - keep imports out of DAG parsing
 
     try:
-        wb = CalamineWorkbook.from_path(str(path))
+        wb = CalamineWorkbook.from_filelike(io.BytesIO(data))
         sheets = []
         for name in wb.sheet_names:
             sheet = wb.get_sheet_by_name(name)
@@ -115,18 +115,19 @@ def decode(data: bytes) -> tuple[str, str]:
         raise Bad("ENCODING_UNKNOWN") from exc
 
 
-def _read_csv(path: Path) -> Workbook:
-    raw = path.read_bytes()
+def _read_csv(raw: bytes, name: str) -> Workbook:
     if b"\x00" in raw[:4096] and not raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         raise Bad("FILE_UNREADABLE", "binary data in a CSV file")
     text, encoding = decode(raw)
+    if "\x00" in text:        # PostgreSQL text cannot hold NUL: shown as U+FFFD, the rest kept
+        text = text.replace("\x00", "\ufffd")
     delimiter = sniff_delimiter(text)
     try:
         rows = [[v if v.strip() != "" else None for v in row]
                 for row in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)]
     except csv.Error as exc:
         raise Bad("FILE_UNREADABLE", str(exc)) from exc
-    return Workbook("csv", encoding, [Grid(path.name, rows)])
+    return Workbook("csv", encoding, [Grid(name, rows)])
 
 
 def sniff_delimiter(text: str) -> str:

@@ -23,8 +23,20 @@ def dsn(url: str | None = None) -> str:
     return " ".join(f"{k}='{str(v)}'" for k, v in parts.items() if v not in (None, ""))
 
 
+class WarehouseUnavailable(RuntimeError):
+    """The warehouse cannot be reached: not about any file; the task fails and Airflow retries it."""
+
+
 def connect(url: str | None = None):
-    conn = psycopg2.connect(dsn(url), application_name="dgsa")
+    """A connection (not autocommit). Unreachable warehouse: WarehouseUnavailable with one
+    plain line, "warehouse unreachable at host:port/db: <libpq's first line>"."""
+    try:
+        conn = psycopg2.connect(dsn(url), application_name="dgsa")
+    except psycopg2.OperationalError as exc:
+        u = make_url(url or config.warehouse_url())
+        first = next((line.strip() for line in str(exc).splitlines() if line.strip()), type(exc).__name__)
+        raise WarehouseUnavailable(f"warehouse unreachable at {u.host or 'localhost'}:{u.port or 5432}/"
+                                   f"{u.database}: {first}") from None
     conn.autocommit = False
     return conn
 

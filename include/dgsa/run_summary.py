@@ -125,12 +125,12 @@ def markdown(s: dict) -> str:
               "published" if s["marts_published"] else f"NOT published: {s['mart_message'] or 'no build yet'}", "",
               "## Compliance counts changed since the previous run", ""]
     changes = s["compliance_changes"]
-    if not changes:
+    if s["first_summary"]:
+        lines.append(f"First summary: nothing to compare with. The counts of {len(changes)} province(s) are "
+                     "kept for the next run (figures: marts.compliance_by_province).")
+    elif not changes:
         lines.append("No change.")
     else:
-        if s["first_summary"]:
-            lines.append("(first summary: compared with nothing)")
-            lines.append("")
         lines += ["| round | province | changed (before → after) |", "|---|---|---|"]
         for c in changes:
             what = ", ".join(f"{k} {a} → {b}" for k, (a, b) in c["changed"].items())

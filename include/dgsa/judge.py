@@ -147,22 +147,21 @@ def _apply_row_verdicts(members: list[Prepared], verdicts: list, validation_id: 
 def _skill_frame(typed, targets: dict[str, set]):
     """One row per person and framework skill (file_id, source_row, skill_code, level,
     has_column, required): whether the declared group must reach that skill comes from
-    ref.target. Built by melting the typed frame: no per-row Python."""
+    ref.target. Skill by skill, as whole columns: no per-row Python."""
+    import numpy as np  # noqa: PLC0415
     import pandas as pd  # noqa: PLC0415
 
-    keys = ["file_id", "source_row"]
-    level = typed.melt(id_vars=keys, value_vars=[c for c in typed.columns if c.startswith("skill_")],
-                       var_name="skill_code", value_name="level")
-    has = typed.melt(id_vars=keys, value_vars=[c for c in typed.columns if c.startswith("has_column_")],
-                     var_name="skill_code", value_name="has_column")
-    level["skill_code"] = level["skill_code"].str.removeprefix("skill_")
-    has["skill_code"] = has["skill_code"].str.removeprefix("has_column_")
-    out = level.merge(has, on=keys + ["skill_code"]).merge(typed[keys + ["declared_group"]], on=keys)
-    required = pd.DataFrame([(g, s) for g, skills in targets.items() for s in skills],
-                            columns=["declared_group", "skill_code"]).assign(required=True)
-    out = out.merge(required, on=["declared_group", "skill_code"], how="left")
-    out["required"] = out["required"].fillna(False).astype(bool)
-    return out.drop(columns=["declared_group"])
+    codes = [c.removeprefix("skill_") for c in typed.columns if c.startswith("skill_")]
+    groups = typed["declared_group"].to_numpy(dtype=object)
+    parts = []
+    for code in codes:
+        needing = [g for g, skills in targets.items() if code in skills]
+        parts.append(pd.DataFrame({
+            "file_id": typed["file_id"].to_numpy(), "source_row": typed["source_row"].to_numpy(),
+            "skill_code": code, "level": typed["skill_" + code].to_numpy(dtype=object),
+            "has_column": typed["has_column_" + code].to_numpy(dtype=bool),
+            "required": np.isin(groups, np.array(needing, dtype=object))}))
+    return pd.concat(parts, ignore_index=True)
 
 
 def _gate_row(p: Prepared) -> dict:

@@ -122,20 +122,20 @@ def _prepare(p: Prepared, root: Path) -> None:
     data = path.read_bytes()
     if rec.sha256 and hashlib.sha256(data).hexdigest() != rec.sha256:
         raise Bad("FILE_CHANGED")      # not the version the ledger recorded: the next scan takes the new one
-    book = readers.read_bytes(data, path.name)
+    book = readers.read_bytes(data, path.name, clean=False)   # "" is an empty cell from here on
     del data
     TIMING["read"] += time.perf_counter() - started
     started = time.perf_counter()
     p.info.update(file_format=book.file_format, encoding=book.encoding)
     picked = _pick_sheet(book, rec.kind, rec.round_code)
     if picked is None:
-        empty = all(not any(v is not None for r in g.rows for v in r) for g in book.sheets)
+        empty = all(not any(v is not None and v != "" for r in g.rows for v in r) for g in book.sheets)
         raise Bad("NO_DATA_ROWS" if empty else "NO_HEADER_ROW")
     grid, match, framework = picked
     del book
     header_cells = grid.rows[match.row_index]
     p.info.update(sheet_name=grid.sheet_name, header_row=match.row_index + 1, framework_version=framework,
-                  header=[None if v is None else str(v) for v in header_cells],
+                  header=[None if v is None or v == "" else readers.cell_text(v) for v in header_cells],
                   column_map={f: j for f, j in match.columns.items()})
     p.missing = headers.missing_required(match.columns, rec.kind)
     p.typer = RowTyper(rec.kind, match, header_cells, file_id=rec.file_id, folder_province=rec.province_code,

@@ -49,9 +49,13 @@ def read(path: Path) -> Workbook:
     return read_bytes(path.read_bytes(), path.name)
 
 
-def read_bytes(data: bytes, name: str) -> Workbook:
+def read_bytes(data: bytes, name: str, clean: bool = True) -> Workbook:
     """Read every sheet of a file's bytes (name gives the format by its suffix): the loader
-    hashes the very bytes it parses, so what is loaded is the version the ledger recorded."""
+    hashes the very bytes it parses, so what is loaded is the version the ledger recorded.
+
+    clean=False leaves Excel cells as calamine gives them ("" for an empty cell, time and
+    timedelta objects): the loader's column typing reads those as the cleaned values would
+    read, without a Python call per cell."""
     if not data:
         raise Bad("FILE_EMPTY")
     suffix = Path(name).suffix.lower()
@@ -60,7 +64,7 @@ def read_bytes(data: bytes, name: str) -> Workbook:
     if data.startswith(OLE_MAGIC) and suffix in {".xlsx", ".xlsm"}:
         # An OOXML file saved with a password is wrapped in an OLE container.
         raise Bad("FILE_ENCRYPTED")
-    return _read_excel(data, suffix)
+    return _read_excel(data, suffix, clean)
 
 
 def _cell(value):
@@ -73,7 +77,12 @@ def _cell(value):
     return value
 
 
-def _read_excel(data: bytes, suffix: str) -> Workbook:
+def cell_text(value) -> str:
+    """str() of a cell as the cleaned reader would have given it."""
+    return str(_cell(value))
+
+
+def _read_excel(data: bytes, suffix: str, clean: bool = True) -> Workbook:
     from python_calamine import CalamineWorkbook  # noqa: PLC0415 - keep imports out of DAG parsing
 
     try:
@@ -82,7 +91,7 @@ def _read_excel(data: bytes, suffix: str) -> Workbook:
         for name in wb.sheet_names:
             sheet = wb.get_sheet_by_name(name)
             rows = sheet.to_python(skip_empty_area=False)
-            sheets.append(Grid(name, [[_cell(v) for v in row] for row in rows]))
+            sheets.append(Grid(name, [[_cell(v) for v in row] for row in rows] if clean else rows))
     except Exception as exc:  # calamine raises several error types for broken files
         msg = str(exc).lower()
         if "password" in msg or "encrypt" in msg:

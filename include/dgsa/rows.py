@@ -60,11 +60,6 @@ class Typed:
     def rejected_rows(self) -> set[int]:
         return {r.source_row for r in self.rejections}
 
-    def accepted(self) -> pd.DataFrame:
-        """The data rows no rule rejected, as a frame."""
-        frame = pd.DataFrame(self.columns)
-        return frame[~frame["source_row"].isin(self.rejected_rows)]
-
 
 def raw_text(value) -> str | None:
     """A cell as text, as close to what the province typed as the reader allows."""
@@ -149,19 +144,15 @@ def _fragment(value) -> str:
 
 def raw_json(rows: list[list]) -> list[str]:
     """Each row's cells as a JSON array of text (nulls kept, length = the row's own), built
-    column by column."""
+    column by column: each distinct cell value is encoded once."""
     if not rows:
         return []
-    out = None
-    for column in itertools.zip_longest(*rows, fillvalue=_PAD):
-        frag = mapped(column, _fragment)
-        if out is None:
-            out = "[" + frag
-        else:
-            out = out + np.where(frag == "", "", "," + frag)
-    if out is None:           # rows with no cells at all
+    columns = [mapped(column, _fragment).tolist() for column in itertools.zip_longest(*rows, fillvalue=_PAD)]
+    if not columns:           # rows with no cells at all
         return ["[]"] * len(rows)
-    return (out + "]").tolist()
+    if len(set(map(len, rows))) == 1:      # a rectangular sheet (every Excel sheet): no padding to drop
+        return ["[" + ",".join(row) + "]" for row in zip(*columns)]
+    return ["[" + ",".join(f for f in row if f) + "]" for row in zip(*columns)]
 
 
 def _cid_facts(column) -> dict[str, list]:

@@ -16,6 +16,7 @@ import psycopg2
 from dgsa import config, db
 from dgsa.file_state import Outcome, Prepared
 from dgsa.pii import person_key
+from dgsa.rows import mapped
 
 COPY_CHUNK_ROWS = 50_000
 # what the warehouse says when a value of THIS file cannot be stored (the file is rejected,
@@ -74,60 +75,66 @@ def _write_rejections(cur, file_id: int, typed) -> None:
                   for r in typed.rejections))
 
 
-def _skills_json(frame, skills: list[str]) -> list[str] | str:
+def _skills_json(columns: dict, rows: list[int], skills: list[str]) -> list[str]:
     """{"DL": 2, "GOV": null, ...} per row, for the skills whose column the file has."""
     if not skills:
-        return "{}"
+        return ["{}"] * len(rows)
     parts = []
     for code in skills:
-        words = {None: f'"{code}":null'}
-        parts.append([words.get(v) or words.setdefault(v, f'"{code}":{v}')
-                      for v in _values(frame["skill_" + code].astype("Int64").astype(object))])
+        words: dict = {None: f'"{code}":null'}
+        levels = columns["skill_" + code]
+        parts.append([words.get(v) or words.setdefault(v, f'"{code}":{int(v)}')
+                      for v in (None if _missing(levels[i]) else levels[i] for i in rows)])
     return ["{" + ",".join(row) + "}" for row in zip(*parts)]
+
+
+def _missing(v) -> bool:
+    return v is None or v is _NA or v != v      # None, pd.NA, NaN
+
+
+def _text_field(value) -> str:
+    """A value in COPY's text format: \\N for null, backslash, tab and line breaks escaped."""
+    if value is None or value is _NA or (isinstance(value, float) and value != value):
+        return "\\N"
+    if isinstance(value, bool):
+        return "t" if value else "f"
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    text = value.isoformat() if hasattr(value, "isoformat") else str(value)
+    if "\\" in text or "\t" in text or "\n" in text or "\r" in text:
+        text = text.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
+    return text
+
+
+def _field(columns: dict, name: str, rows: list[int]) -> list[str]:
+    """One column of the accepted rows, as COPY text (each distinct value escaped once)."""
+    values = columns[name]
+    return mapped([values[i] for i in rows], _text_field).tolist()
 
 
 def _write_typed(cur, p: Prepared) -> None:
     """The accepted rows (every rule passed, so every value is typed); province from the row,
-    else from the folder."""
-    rec, secret = p.rec, config.person_key_secret()
-    frame = p.typed.accepted()
-    for start in range(0, len(frame), COPY_CHUNK_ROWS):
-        chunk = frame.iloc[start:start + COPY_CHUNK_ROWS]
-        out = pd.DataFrame({
-            "file_id": rec.file_id, "source_row": chunk["source_row"].to_numpy(),
-            "round_code": chunk["round_code"].to_numpy(),
-            "citizen_id": chunk["citizen_id"].to_numpy(),
-            "person_key": [person_key(c, secret) for c in chunk["citizen_id"]],
-            "province_code": [r or f for r, f in zip(_values(chunk["row_province"]),
-                                                      _values(chunk["folder_province"]))],
-        })
-        for c in ("title", "first_name", "last_name", "position", "position_level", "unit"):
-            out[c] = chunk[c].to_numpy()
-        if rec.kind == "roster":
-            out["assigned_group"] = chunk["assigned_group"].to_numpy()
-            _copy_csv(cur, "core.roster_entry", out[list(ROSTER_COLUMNS)])
-            continue
-        out["declared_group"] = chunk["declared_group"].to_numpy()
-        for c in _LEVELS:
-            out[c] = chunk[c].astype("Int64").to_numpy()
-        out["assessed_on"] = chunk["assessed_on"].to_numpy()
-        out["signed"] = ["t" if s else "f" for s in chunk["signed"]]
-        out["signed_on"] = chunk["signed_on"].to_numpy()
-        out["remarks"] = chunk["remarks"].to_numpy()
-        out["framework_version"] = chunk["framework_version"].to_numpy()
-        out["received_at"] = rec.received_at.isoformat()
-        skills = _skills_json(chunk, p.typer.skills)
-        out["skills"] = skills
-        _copy_csv(cur, "core.assessment", out[list(ASSESSMENT_COLUMNS)])
-
-
-def _values(series) -> list:
-    return [None if v is None or v is _NA or v != v else v for v in series.tolist()]
-
-
-def _copy_csv(cur, table: str, frame) -> None:
-    buf = io.StringIO()
-    frame.to_csv(buf, header=False, index=False, na_rep="\\N")
-    buf.seek(0)
-    cur.copy_expert(f"COPY {table} ({', '.join(frame.columns)}) FROM STDIN WITH (FORMAT csv, NULL '\\N')", buf)
-
+    else from the folder. Built as COPY text column by column, then joined row by row."""
+    rec, secret, columns = p.rec, config.person_key_secret(), p.typed.columns
+    bad = p.typed.rejected_rows
+    accepted = [i for i, r in enumerate(columns["source_row"]) if r not in bad]
+    for start in range(0, len(accepted), COPY_CHUNK_ROWS):
+        rows = accepted[start:start + COPY_CHUNK_ROWS]
+        cids = [columns["citizen_id"][i] for i in rows]
+        fields = {"file_id": [str(rec.file_id)] * len(rows), "citizen_id": cids,
+                  "person_key": [person_key(c, secret) for c in cids],
+                  "province_code": [_text_field(columns["row_province"][i] or columns["folder_province"][i])
+                                    for i in rows]}
+        names = ROSTER_COLUMNS if rec.kind == "roster" else ASSESSMENT_COLUMNS
+        for name in names:
+            if name in fields:
+                continue
+            if name == "received_at":
+                fields[name] = [rec.received_at.isoformat()] * len(rows)
+            elif name == "skills":
+                fields[name] = [_text_field(j) for j in _skills_json(columns, rows, p.typer.skills)]
+            else:
+                fields[name] = _field(columns, name, rows)
+        table = "core.roster_entry" if rec.kind == "roster" else "core.assessment"
+        lines = ["\t".join(row) + "\n" for row in zip(*(fields[n] for n in names))]
+        _copy_text(cur, table, names, lines)

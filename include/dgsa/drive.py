@@ -49,6 +49,16 @@ def scan(root: Path) -> list[Entry]:
 
     def onerror(err: OSError) -> None:
         log.warning("cannot read folder %s: %s", err.filename, err.strerror)
+        # recorded in the ledger (rel_path ends with "/"), retried at every scan
+        folder = Path(err.filename or "")
+        if folder.is_relative_to(root) and folder != root:
+            try:
+                st = folder.lstat()
+            except OSError:
+                return
+            rel = folder.relative_to(root).as_posix() + "/"
+            entries.append(Entry(rel, folder, 0, _mtime(st), "other", province_code=folder_province(rel + "-"),
+                                 status="rejected", reason_code="FOLDER_NO_ACCESS"))
 
     for dirpath, dirnames, filenames in os.walk(root, onerror=onerror, followlinks=False):
         dirnames.sort()

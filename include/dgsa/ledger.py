@@ -21,6 +21,7 @@ from dgsa.drive import Entry
 log = logging.getLogger(__name__)
 LOCK_KEY = 0x64677361  # "dgsa": one registering scan at a time per warehouse
 READ_STATUSES = ("loaded", "partially_loaded", "new")
+NO_ACCESS = ("FILE_NO_ACCESS", "FOLDER_NO_ACCESS")   # the OS refused: looked at again every scan
 
 
 def start_run(cur, root: Path, dag_run_id: str | None = None, scope: str = "ingest") -> int:
@@ -56,7 +57,8 @@ def register(cur, root: Path, load_id: int) -> dict:
     now = cur.fetchone()[0]
     entries = drive.scan(root)
     cur.execute("""SELECT DISTINCT ON (rel_path, size_bytes, modified_at) rel_path, size_bytes, modified_at
-                   FROM audit.source_file WHERE sha256 IS NOT NULL OR status <> 'pending'""")
+                   FROM audit.source_file WHERE (sha256 IS NOT NULL OR status <> 'pending')
+                   AND coalesce(reason_code, '') <> ALL(%s)""", (list(NO_ACCESS),))   # retried every scan
     known = {(p, s, m) for p, s, m in cur.fetchall()}
     fresh = [e for e in entries if (e.rel_path, e.size, e.mtime) not in known]
     counts = {"files_seen": len(entries), "unchanged": len(entries) - len(fresh)}
@@ -88,7 +90,15 @@ def _upsert_pending(cur, e: Entry, now, load_id) -> None:
 
 
 def _record_version(cur, e: Entry, received, now, load_id) -> str:
-    digest = drive.sha256(e.path)
+    try:
+        digest = None if e.reason_code == "FOLDER_NO_ACCESS" else drive.sha256(e.path)
+    except OSError as exc:      # no permission: one unreadable file must not cost the scan
+        log.warning("cannot read %s: %s", e.rel_path, exc.strerror)
+        digest = None
+        if e.status is None:
+            e.status, e.reason_code = "rejected", "FILE_NO_ACCESS"
+    if e.reason_code in NO_ACCESS:
+        return _record_no_access(cur, e, received, now, load_id)
     cur.execute("SELECT file_id FROM audit.source_file WHERE rel_path = %s AND sha256 = %s", (e.rel_path, digest))
     row = cur.fetchone()
     if row:  # same content, only the timestamp moved (touched, or copied again): same version
@@ -118,6 +128,22 @@ def _record_version(cur, e: Entry, received, now, load_id) -> str:
                    WHERE rel_path = %s AND file_id <> %s AND status NOT IN ('superseded', 'pending')""",
                 (config.message("SUPERSEDED")[1], file_id, e.rel_path, file_id))
     return status
+
+
+def _record_no_access(cur, e: Entry, received, now, load_id) -> str:
+    """A file or folder the pipeline may not read: one ledger row per (path, size, mtime), seen
+    again at every scan until it can be read; it supersedes nothing (what is in force stays)."""
+    cur.execute("""UPDATE audit.source_file SET last_seen_at = %s WHERE rel_path = %s AND reason_code = %s
+                   AND size_bytes = %s AND modified_at = %s AND status = 'rejected'""",
+                (now, e.rel_path, e.reason_code, e.size, e.mtime))
+    if cur.rowcount:
+        return "unchanged"
+    cur.execute("""INSERT INTO audit.source_file (rel_path, kind, province_code, round_code, size_bytes, modified_at,
+                     first_seen_at, received_at, last_seen_at, status, reason_code, message, load_id, processed_at)
+                   VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, 'rejected', %s, %s, %s, %s)""",
+                (e.rel_path, e.kind, e.province_code, e.round_code, e.size, e.mtime, now, received, now,
+                 e.reason_code, config.message(e.reason_code)[1], load_id, now))
+    return "no_access"
 
 
 def files_to_load(cur, *, kind: str, province_code: str | None = None,

@@ -437,7 +437,8 @@ print(json.dumps(out["totals"]["by_status"]))
 
 def test_unreadable_file_and_folder_as_an_unprivileged_user(tmp_path_factory, warehouse, sql):
     """The whole ingest as `nobody` (setpriv): a file and a folder without read permission are
-    recorded in the ledger, every other file loads."""
+    recorded in the ledger (FILE_NO_ACCESS, FOLDER_NO_ACCESS), every other file loads; once
+    readable, the next run loads them."""
     import shutil
     import tempfile
     setpriv = shutil.which("setpriv")
@@ -461,9 +462,19 @@ def test_unreadable_file_and_folder_as_an_unprivileged_user(tmp_path_factory, wa
         got = dict(sql("SELECT rel_path, status || ':' || coalesce(reason_code, '') FROM audit.source_file"))
         assert got[f"{PROVINCE}/f1.xlsx"] == "loaded:"
         assert got["provinces/51-ลำพูน/ok.xlsx"] == "loaded:"
-        assert got[f"{PROVINCE}/f0.xlsx"] == "rejected:FILE_UNREADABLE"
-        assert any(p.startswith("provinces/52-ลำปาง/hidden") and v.endswith("FOLDER_UNREADABLE")
-                   for p, v in got.items()), got
+        assert got[f"{PROVINCE}/f0.xlsx"] == "rejected:FILE_NO_ACCESS"
+        assert got["provinces/52-ลำปาง/hidden/"] == "rejected:FOLDER_NO_ACCESS", got
+        assert sql("SELECT province_code FROM audit.source_file WHERE rel_path LIKE '%%/hidden/'") == [("52",)]
+        # access granted again: the next scan reads both (no-access rows are looked at every scan)
+        os.chmod(drive / PROVINCE / "f0.xlsx", 0o644)
+        os.chmod(drive / "provinces/52-ลำปาง/hidden", 0o755)
+        again = subprocess.run([setpriv, "--reuid=65534", "--regid=65534", "--clear-groups", sys.executable, "-c",
+                                UNPRIVILEGED, str(drive)], env=_env(warehouse, HOME=str(base)), capture_output=True,
+                               text=True, timeout=600, cwd=base)
+        assert again.returncode == 0, again.stderr[-3000:]
+        got = dict(sql("SELECT rel_path, status FROM audit.source_file WHERE status IN ('loaded', 'new')"))
+        assert got == {f"{PROVINCE}/f0.xlsx": "loaded", f"{PROVINCE}/f1.xlsx": "loaded",
+                       "provinces/51-ลำพูน/ok.xlsx": "loaded", "provinces/52-ลำปาง/hidden/x.xlsx": "loaded"}
     finally:
         for p in [base, *base.rglob("*")]:
             try:

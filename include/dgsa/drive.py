@@ -67,8 +67,11 @@ def scan(root: Path) -> list[Entry]:
             rel = path.relative_to(root).as_posix()
             try:
                 if path.is_symlink():
-                    target = path.resolve()
-                    if not target.is_relative_to(root) or not target.is_file():
+                    try:
+                        target = path.resolve()
+                    except RuntimeError:      # a symlink loop: never followed
+                        target = None
+                    if target is None or not target.is_relative_to(root) or not target.is_file():
                         st = path.lstat()
                         entries.append(Entry(rel, path, st.st_size, _mtime(st), "other",
                                              province_code=folder_province(rel),

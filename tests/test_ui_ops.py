@@ -1,16 +1,18 @@
 """What an engineer sees in the Airflow UI, in headless Chromium against a real `airflow
-api-server` (tests/airflow_ui.py) whose metadata DB holds a real `airflow dags test` run of
-dgsa_ingest on a small drive:
+api-server` (tests/airflow_ui.py) whose metadata DB holds real `airflow dags test` runs of
+dgsa_ingest and dgsa_marts on a small drive:
 
 * the DAG list shows the dgsa DAGs, unpaused (as `make airflow` starts them), and no import error;
 * the DAG docs render (Markdown, naming the outbox and the alert connection); every task has a
   one-line doc;
-* the mapped load_province boxes read `50 เชียงใหม่`.
+* the mapped load_province boxes read `50 เชียงใหม่`;
+* the dgsa_marts run wrote the feedback workbooks and the run summary (log, XCom, Markdown).
 
 Screenshots: .dgsa/screenshots/ops-*.png.
 """
 from __future__ import annotations
 
+import json
 from urllib.parse import quote
 
 import pytest
@@ -32,27 +34,50 @@ def ops_ui(warehouse_url, tmp_path_factory):
     drive = root / "drive"
     p = ids(3, seed=41)
     write_roster(drive, [(p[0], "ก", "ข", "50", 6), (p[1], "ค", "ง", "51", 6)])
-    write_submission(drive, "provinces/50-เชียงใหม่/ผลDG-SA.xlsx", [sub_row(1, p[0])], when(20))
+    bad_check_digit = p[2][:-1] + str((int(p[2][-1]) + 1) % 10)
+    write_submission(drive, "provinces/50-เชียงใหม่/ผลDG-SA.xlsx", [sub_row(1, p[0]), sub_row(2, bad_check_digit)],
+                     when(20))
     write_submission(drive, "provinces/51-ลำพูน/ผลDG-SA.xlsx", [sub_row(1, p[1], province="51")], when(20))
     ui = AirflowUI(warehouse_url, env={"DGSA_DRIVE": str(drive), "DGSA_OUTBOX": str(root / "outbox"),
-                                       "DGSA_TASK_RETRIES": "0",
+                                       "DGSA_TASK_RETRIES": "0", "AIRFLOW__LOGGING__LOGGING_LEVEL": "INFO",
                                        # what `make airflow` sets: the DAGs are created unpaused
                                        "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "False"})
+    ui.outbox, ui.dag_output = root / "outbox", {}
     try:
         ui.airflow("db", "migrate")
-        ran = ui.airflow("dags", "test", "dgsa_ingest", check=False, timeout=600)
-        assert ran.returncode == 0 and "DGSA ALERT" not in ran.stdout + ran.stderr, ran.stdout[-3000:]
-        ui.airflow("dags", "reserialize")        # dgsa_marts and dgsa_lateness too
+        for dag_id in ("dgsa_ingest", "dgsa_marts"):       # the nightly loop, through real Airflow
+            ran = ui.airflow("dags", "test", dag_id, check=False, timeout=600)
+            ui.dag_output[dag_id] = ran.stdout + ran.stderr
+            assert ran.returncode == 0 and "DGSA ALERT" not in ui.dag_output[dag_id], ui.dag_output[dag_id][-3000:]
+        ui.airflow("dags", "reserialize")        # dgsa_lateness too
         with ui:
             yield ui
     finally:
         ui.stop()
 
 
-def _run_id(ui) -> str:
-    runs = ui.get("/api/v2/dags/dgsa_ingest/dagRuns", auth=True).json()["dag_runs"]
+def _run_id(ui, dag_id: str = "dgsa_ingest") -> str:
+    runs = ui.get(f"/api/v2/dags/{dag_id}/dagRuns", auth=True).json()["dag_runs"]
     assert runs and runs[0]["state"] == "success"
     return runs[0]["dag_run_id"]
+
+
+def test_the_marts_run_wrote_feedback_and_the_run_summary(ops_ui, warehouse_url):
+    from dgsa import run_summary
+    run_id = quote(_run_id(ops_ui, "dgsa_marts"), safe="")
+    tis = ops_ui.get(f"/api/v2/dags/dgsa_marts/dagRuns/{run_id}/taskInstances", auth=True).json()["task_instances"]
+    assert {t["task_id"]: t["state"] for t in tis} == {
+        "build_marts": "success", "build_data_docs": "success", "write_feedback": "success", "summarise_run": "success"}
+    xcom = ops_ui.get(f"/api/v2/dags/dgsa_marts/dagRuns/{run_id}/taskInstances/summarise_run/xcomEntries/"
+                      "return_value", auth=True).json()["value"]
+    xcom = json.loads(xcom) if isinstance(xcom, str) else xcom
+    assert (xcom["rows_loaded"], xcom["rows_rejected"], xcom["marts_published"]) == (4, 1, True)
+    assert xcom["new_files_by_status"]["partially_loaded"] == {"files": 1, "rows_loaded": 1, "rows_rejected": 1}
+    assert "# DG-SA run summary" in ops_ui.dag_output["dgsa_marts"]               # in the task log
+    md = (ops_ui.outbox / "run-summary.md").read_text(encoding="utf-8")
+    assert md == run_summary.latest_markdown(warehouse_url)
+    workbooks = sorted(p.relative_to(ops_ui.outbox).as_posix() for p in ops_ui.outbox.rglob("*.xlsx"))
+    assert [w.split("/")[0] for w in workbooks] == ["50-เชียงใหม่", "51-ลำพูน"]
 
 
 def test_dag_list_shows_the_dgsa_dags_unpaused_and_no_import_error(ops_ui, browser):  # noqa: F811

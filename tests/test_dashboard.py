@@ -239,6 +239,16 @@ def test_browser_dgsa_page(ui, built, browser):  # noqa: F811 - fixture
     wb = openpyxl.load_workbook(io.BytesIO(download.value.path().read_bytes()))
     assert wb.active.max_row == n + 2
     assert page.blocked_urls == []                                        # nothing asked of the internet
+
+    # the links: Data Docs open in the frame; the DAG runs move the Airflow UI itself
+    frame.locator("#docs-link").click()
+    frame.locator("table tbody tr td").first.wait_for(timeout=30_000)
+    page.goto(ui.url("/plugin/dgsa"))
+    frame = page.frame_locator("iframe")
+    frame.locator("body[data-ready='1']").wait_for(timeout=30_000)
+    frame.locator("#marts-runs").click()
+    page.wait_for_url("**/dags/dgsa_marts/runs", timeout=30_000)
+    page.wait_for_function("() => !document.querySelector('iframe')", timeout=30_000)   # the UI's own page now
     page.context.close()
 
 

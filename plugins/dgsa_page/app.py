@@ -75,10 +75,7 @@ def create_app() -> FastAPI:
     @app.get("/api/provinces/{code}")
     def province(code: str, round: str | None = Query(None)) -> JSONResponse:  # noqa: A002
         q, code = _queries(), _province_code(code)
-        chosen, _ = _call(q.pick_round, round)
-        body = {"round": chosen, "province": _call(q.province, chosen, code),
-                "training": _call(q.training, chosen, code), "progress": _call(q.progress, code)}
-        return JSONResponse(body, headers=NO_STORE)
+        return JSONResponse(_call(q.province_detail, round, code), headers=NO_STORE)
 
     @app.get("/api/provinces/{code}/followup")
     def followup(code: str, round: str | None = Query(None)) -> JSONResponse:  # noqa: A002

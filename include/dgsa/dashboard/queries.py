@@ -6,6 +6,8 @@ import csv
 import datetime as dt
 import decimal
 import functools
+import threading
+from concurrent.futures import ThreadPoolExecutor
 
 from dgsa import config
 from dgsa.dashboard import source
@@ -46,6 +48,32 @@ def tiles() -> dict[str, tuple[int, int]]:
     with open(config.CONFIG_DIR / "province_tiles.csv", encoding="utf-8", newline="") as fh:
         lines = [line for line in fh if not line.startswith("#")]
     return {r["province_code"]: (int(r["col"]), int(r["row"])) for r in csv.DictReader(lines)}
+
+
+# Answers are kept per mart build: the marts only change when a build is published (atomically),
+# so (last build id, its time) says whether a kept answer is still the marts' answer.
+_kept: dict[tuple, object] = {}
+_kept_lock = threading.Lock()
+_workers = ThreadPoolExecutor(max_workers=4, thread_name_prefix="dgsa_page")
+
+
+def build_stamp(url: str | None = None) -> tuple:
+    with source.cursor(url) as cur:
+        cur.execute("SELECT max(build_id), max(built_at) FROM audit.mart_build WHERE published")
+        return tuple(cur.fetchone())
+
+
+def _kept_or(key: tuple, stamp: tuple, compute):
+    full = (*key, stamp)
+    with _kept_lock:
+        if full in _kept:
+            return _kept[full]
+    value = compute()
+    with _kept_lock:
+        if len(_kept) > 256:
+            _kept.clear()
+        _kept[full] = value
+    return value
 
 
 def marts_ready(url: str | None = None) -> bool:
@@ -112,9 +140,30 @@ def followup(round_code: str, province_code: str, url: str | None = None) -> lis
 
 def overview(round_code: str | None = None, url: str | None = None) -> dict:
     """Everything the page draws first, in one answer: rounds, the last build, every province
-    (with tile positions), national totals, training needs and progress per round."""
+    (with tile positions), national totals, training needs and progress per round. The queries
+    run side by side; the answer is kept until the next mart build."""
+    url = url or source.analyst_url()
+    return _kept_or(("overview", url, round_code), build_stamp(url), lambda: _overview(round_code, url))
+
+
+def _overview(round_code: str | None, url: str) -> dict:
     chosen, available = pick_round(round_code, url)
-    rows = provinces(chosen, url)
-    return {"round": chosen, "rounds": available, "last_build": last_build(url), "provinces": rows,
-            "totals": totals(rows), "training": training(chosen, None, url), "progress": progress(None, url),
+    jobs = {"last_build": (last_build, url), "provinces": (provinces, chosen, url),
+            "training": (training, chosen, None, url), "progress": (progress, None, url)}
+    futures = {k: _workers.submit(fn, *args) for k, (fn, *args) in jobs.items()}
+    out = {k: f.result() for k, f in futures.items()}
+    return {"round": chosen, "rounds": available, **out, "totals": totals(out["provinces"]),
             "statuses": list(STATUSES)}
+
+
+def province_detail(round_code: str | None, code: str, url: str | None = None) -> dict:
+    """One province: its counts, its training needs and its progress (kept until the next build)."""
+    url = url or source.analyst_url()
+
+    def compute():
+        chosen, _ = pick_round(round_code, url)
+        prov = _workers.submit(province, chosen, code, url)
+        train = _workers.submit(training, chosen, code, url)
+        prog = _workers.submit(progress, code, url)
+        return {"round": chosen, "province": prov.result(), "training": train.result(), "progress": prog.result()}
+    return _kept_or(("province", url, round_code, code), build_stamp(url), compute)

@@ -50,7 +50,7 @@ def _pool(url: str) -> ThreadedConnectionPool:
         pool = _pools.get(url)
         if pool is None:
             pool = _pools[url] = ThreadedConnectionPool(
-                0, 4, db.dsn(url), application_name="dgsa_page",
+                0, 8, db.dsn(url), application_name="dgsa_page",
                 options="-c statement_timeout=15000 -c default_transaction_read_only=on")
         return pool
 

@@ -56,7 +56,7 @@ function renderHeader(d) {
   const b = d.last_build;
   if (b) {
     const run = b.run_name && b.run_name !== "manual"
-      ? `<a target="_top" href="../dags/dgsa_marts/runs/${encodeURIComponent(b.run_name)}">${esc(b.run_name)}</a>` : esc(b.run_name || "–");
+      ? `<a id="build-run-link" target="_top" data-top href="../dags/dgsa_marts/runs/${encodeURIComponent(b.run_name)}">${esc(b.run_name)}</a>` : esc(b.run_name || "–");
     $("#build").innerHTML = `สร้างมาร์ตล่าสุดเมื่อ <b id="built-at" data-iso="${esc(b.built_at)}">${esc(thaiDate(b.built_at))}</b> จากการรัน ${run}`
       + ` <span class="en">Marts last rebuilt ${esc(new Date(b.built_at).toISOString().slice(0, 16).replace("T", " "))} UTC by run <span id="build-run">${esc(b.run_name || "–")}</span></span>`
       + (b.last_failed_at && b.last_failed_at > b.built_at ? ` <b class="error-inline">· การสร้างครั้งหลังไม่ผ่าน / a later build failed</b>` : "");
@@ -232,6 +232,20 @@ async function openFollowup(code) {
     $("#followup-card").scrollIntoView({ behavior: "instant", block: "start" });
   } catch (e) { showError(e); }
 }
+
+// Links to Airflow's own pages: inside the UI this page is a sandboxed iframe that may not
+// navigate the top window, so move the (same-origin) UI's router instead; opened on its own,
+// the link just works.
+document.addEventListener("click", (ev) => {
+  const a = ev.target.closest("a[data-top]");
+  if (!a || window.top === window) return;
+  try {
+    const url = new URL(a.href);
+    window.top.history.pushState(null, "", url.pathname + url.search);
+    window.top.dispatchEvent(new PopStateEvent("popstate", { state: null }));
+    ev.preventDefault();
+  } catch (e) { /* not the same origin: let the browser follow the link */ }
+});
 
 // ------------------------------------------------------------------ start
 async function load(round) {

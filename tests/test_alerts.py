@@ -161,5 +161,6 @@ def test_lateness_alerts_each_province_once_per_day(late_warehouse, sql, caplog)
     assert again["alerted"] == [] and again["already_alerted_today"] == 2 and again["channel"] is None
     lines = [r.getMessage() for r in caplog.records if r.getMessage().startswith(alerts.MARK)]
     assert len(lines) == 1 and "50 เชียงใหม่" in lines[0] and "51 ลำพูน" in lines[0]
+    assert json.loads(lines[0][len(alerts.MARK) + 1:])["province"] == "50 เชียงใหม่, 51 ลำพูน"
     assert alerts.check_lateness(late_warehouse, now=day + dt.timedelta(days=1), threshold=60)["alerted"] == [
         "2563/50"]                                           # next day; 51's 50 % is under 60 %

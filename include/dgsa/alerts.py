@@ -175,8 +175,10 @@ def check_lateness(url: str | None = None, now: dt.datetime | None = None, thres
         channel = None
         if new:   # sent inside the transaction: if sending fails, nothing is remembered as sent
             lines = [f"{p['round']} {p['province_code']} {p['province_name_th']}: {p['detail']}" for p in new]
+            names = [f"{p['province_code']} {p['province_name_th']}" for p in new]
             alert = Alert(kind="lateness", dag_id=dag_id, task_id=task_id, first_error=(
                 f"{len(new)} province(s) late after the deadline (missing > {threshold:g}% or nothing sent)"),
+                province=", ".join(names) if len(names) <= 3 else f"{len(names)} provinces",
                 lines=lines, run_id=(context or {}).get("run_id"))
             ti = (context or {}).get("ti")
             alert.log_url = getattr(ti, "log_url", None) if ti is not None else None

@@ -129,7 +129,8 @@ def test_formula_looking_values_stay_text(tmp_path):
     content = {"code": "50", "name_th": "เชียงใหม่", "name_en": "Chiang Mai",
                "summary": [["x"]], "not_loaded": [["h1", "h2"]], "follow_up": [["h1", "h2"]],
                "rejected": [["h1", "h2", "h3", "h4", "h5", "h6"],
-                            ["=HYPERLINK(\"http://evil\")", "+1", "-2+3", "@SUM(A1)", "\tx", "\rcmd"]]}
+                            ["=HYPERLINK(\"http://evil\")", "+1", "-2+3", "@SUM(A1)", "\tx", "\rcmd"],
+                            ["bell\x07", "ok"]]}
     path = tmp_path / "f.xlsx"
     feedback.write_workbook(path, content, dt.datetime(2026, 11, 27, 1, tzinfo=dt.UTC))
     ws = _load(path)[feedback.SHEETS["rejected"]]
@@ -138,6 +139,7 @@ def test_formula_looking_values_stay_text(tmp_path):
     assert [c.value for c in row] == [v.replace("\r", "\n") for v in content["rejected"][1]]
     assert all(c.data_type == "s" for c in row)
     assert all(c.quotePrefix for c in row)
+    assert ws["A5"].value == "bell\N{REPLACEMENT CHARACTER}"      # a control character cannot break the file
     with zipfile.ZipFile(path) as z:
         sheets = [n for n in z.namelist() if n.startswith("xl/worksheets/")]
         assert sheets and not any("<f>" in z.read(n).decode() or "<f " in z.read(n).decode() for n in sheets)

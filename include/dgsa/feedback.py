@@ -184,7 +184,11 @@ def content_hash(content: dict) -> str:
 def safe_cell(cell, value) -> None:
     """Write a value; text that a spreadsheet could take for a formula stays text (data type
     string, and Excel's quote prefix so editing the cell keeps it text)."""
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE  # noqa: PLC0415
+
     value = pii.scrub(value)
+    if isinstance(value, str):       # control characters (typed or pasted) cannot go into .xlsx XML
+        value = ILLEGAL_CHARACTERS_RE.sub("\N{REPLACEMENT CHARACTER}", value)
     cell.value = value
     if isinstance(value, str) and value.startswith(RISKY_START):
         cell.data_type = "s"

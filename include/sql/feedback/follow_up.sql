@@ -21,4 +21,4 @@ WHERE c.province_code = ANY(%(provinces)s)
 ORDER BY c.province_code, c.round,
          array_position(ARRAY['MISSING', 'UNSIGNED', 'GROUP_MISMATCH', 'TARGET_MISMATCH', 'LATE', 'NOT_ON_LIST'],
                         c.status::text),
-         c.full_name, c.citizen_id_masked;
+         c.full_name, c.citizen_id_masked, c.person_key;   -- a stable order: unchanged data, unchanged workbook

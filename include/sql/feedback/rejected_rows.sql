@@ -13,4 +13,4 @@ FROM audit.rejected_row r
 JOIN audit.source_file f USING (file_id)
 WHERE f.province_code = ANY(%(provinces)s)
   AND f.status IN ('partially_loaded', 'rejected')
-ORDER BY f.province_code, f.rel_path, f.file_id, r.source_row, r.column_name NULLS FIRST, r.reason_code;
+ORDER BY f.province_code, f.rel_path, f.file_id, r.source_row, r.column_name NULLS FIRST, r.reason_code, r.raw_value;

@@ -2,26 +2,37 @@
 -- every round that has a list or submissions). on_list = compliant + late + unsigned +
 -- group_mismatch + target_mismatch + missing; not_on_list is counted beside it.
 CREATE TABLE mart_build.compliance_by_province AS
-WITH rounds AS (SELECT DISTINCT round FROM mart_build.compliance_person)
+WITH counts AS (   -- aggregated first, then spread over all 77 provinces
+    SELECT round, province_code,
+           count(*) FILTER (WHERE status <> 'NOT_ON_LIST')                        AS on_list,
+           count(*) FILTER (WHERE status NOT IN ('NOT_ON_LIST', 'MISSING'))       AS submitted,
+           count(*) FILTER (WHERE status = 'COMPLIANT')                           AS compliant,
+           count(*) FILTER (WHERE status = 'LATE')                                AS late,
+           count(*) FILTER (WHERE status = 'UNSIGNED')                            AS unsigned,
+           count(*) FILTER (WHERE status = 'GROUP_MISMATCH')                      AS group_mismatch,
+           count(*) FILTER (WHERE status = 'TARGET_MISMATCH')                     AS target_mismatch,
+           count(*) FILTER (WHERE status = 'MISSING')                             AS missing,
+           count(*) FILTER (WHERE status = 'NOT_ON_LIST')                         AS not_on_list
+    FROM mart_build.compliance_person
+    GROUP BY round, province_code
+), rounds AS (SELECT DISTINCT round FROM counts)
 SELECT r.round,
        p.province_code,
        p.name_th                                                         AS province_name_th,
        p.name_en                                                         AS province_name_en,
-       count(c.person_key) FILTER (WHERE c.status <> 'NOT_ON_LIST')      AS on_list,
-       count(c.person_key) FILTER (WHERE c.status NOT IN ('NOT_ON_LIST', 'MISSING')) AS submitted,
-       count(c.person_key) FILTER (WHERE c.status = 'COMPLIANT')         AS compliant,
-       count(c.person_key) FILTER (WHERE c.status = 'LATE')              AS late,
-       count(c.person_key) FILTER (WHERE c.status = 'UNSIGNED')          AS unsigned,
-       count(c.person_key) FILTER (WHERE c.status = 'GROUP_MISMATCH')    AS group_mismatch,
-       count(c.person_key) FILTER (WHERE c.status = 'TARGET_MISMATCH')   AS target_mismatch,
-       count(c.person_key) FILTER (WHERE c.status = 'MISSING')           AS missing,
-       count(c.person_key) FILTER (WHERE c.status = 'NOT_ON_LIST')       AS not_on_list,
-       round(count(c.person_key) FILTER (WHERE c.status = 'COMPLIANT')::numeric
-             / nullif(count(c.person_key) FILTER (WHERE c.status <> 'NOT_ON_LIST'), 0), 4) AS compliance_rate
+       coalesce(c.on_list, 0)                                            AS on_list,
+       coalesce(c.submitted, 0)                                          AS submitted,
+       coalesce(c.compliant, 0)                                          AS compliant,
+       coalesce(c.late, 0)                                               AS late,
+       coalesce(c.unsigned, 0)                                           AS unsigned,
+       coalesce(c.group_mismatch, 0)                                     AS group_mismatch,
+       coalesce(c.target_mismatch, 0)                                    AS target_mismatch,
+       coalesce(c.missing, 0)                                            AS missing,
+       coalesce(c.not_on_list, 0)                                        AS not_on_list,
+       round(coalesce(c.compliant, 0)::numeric / nullif(coalesce(c.on_list, 0), 0), 4) AS compliance_rate
 FROM rounds r
 CROSS JOIN ref.province p
-LEFT JOIN mart_build.compliance_person c ON c.round = r.round AND c.province_code = p.province_code
-GROUP BY r.round, p.province_code, p.name_th, p.name_en;
+LEFT JOIN counts c ON c.round = r.round AND c.province_code = p.province_code;
 
 ALTER TABLE mart_build.compliance_by_province ADD PRIMARY KEY (round, province_code);
 

@@ -1,34 +1,32 @@
 -- marts.compliance_person: one row per round and person: everyone on the round's list
 -- (roster), plus everyone who submitted but is not on it (NOT_ON_LIST, never dropped).
 -- Status: first match in the order of domain.md; `problems` lists every problem found.
+-- Reads the build's staged tables (_stage.sql: stage_listed, stage_assessment, stage_roster).
 CREATE TABLE mart_build.compliance_person AS
-WITH listed AS (
-    SELECT ro.round_code, ro.province_code, ro.person_key, ro.citizen_id, ro.title, ro.first_name, ro.last_name,
-           ro.unit, ro.position, ro.assigned_group, rd.deadline_at, rd.target_level,
-           a.declared_group, a.declared_target_level, a.signed, a.received_at, a.file_id, a.source_row
-    FROM core.current_roster ro
-    JOIN ref.round rd USING (round_code)
-    LEFT JOIN core.current_assessment a ON a.round_code = ro.round_code AND a.citizen_id = ro.citizen_id
-), listed_flags AS (
-    SELECT l.*,
-           l.file_id IS NULL                                             AS is_missing,
-           coalesce(l.received_at > l.deadline_at, false)                AS is_late,
+WITH listed_flags AS (
+    SELECT l.round_code, l.province_code, l.person_key, l.citizen_id, l.title, l.first_name, l.last_name,
+           l.unit, l.position, l.assigned_group, rd.deadline_at, rd.target_level,
+           l.declared_group, l.declared_target_level, l.signed, l.received_at, l.file_id, l.source_row,
+           NOT l.assessed                                                AS is_missing,
+           coalesce(l.received_at > rd.deadline_at, false)               AS is_late,
            coalesce(NOT l.signed, false)                                 AS is_unsigned,
            coalesce(l.declared_group <> l.assigned_group, false)         AS is_group_mismatch,
-           coalesce(l.declared_target_level <> l.target_level, false)    AS is_target_mismatch
-    FROM listed l
+           coalesce(l.declared_target_level <> rd.target_level, false)   AS is_target_mismatch
+    FROM stage_listed l
+    JOIN ref.round rd USING (round_code)
 ), unlisted AS (
-    SELECT a.round_code, a.province_code, a.person_key, a.citizen_id, a.title, a.first_name, a.last_name,
-           a.unit, a.position, NULL::text AS assigned_group, rd.deadline_at, rd.target_level,
+    SELECT a.round_code, c.province_code, c.person_key, a.citizen_id, c.title, c.first_name, c.last_name,
+           c.unit, c.position, NULL::text AS assigned_group, rd.deadline_at, rd.target_level,
            a.declared_group, a.declared_target_level, a.signed, a.received_at, a.file_id, a.source_row,
            false AS is_missing,
            a.received_at > rd.deadline_at                                AS is_late,
            NOT a.signed                                                  AS is_unsigned,
            false                                                         AS is_group_mismatch,
            a.declared_target_level <> rd.target_level                    AS is_target_mismatch
-    FROM core.current_assessment a
+    FROM stage_assessment a
     JOIN ref.round rd USING (round_code)
-    WHERE NOT EXISTS (SELECT 1 FROM core.current_roster ro
+    JOIN core.assessment c ON c.file_id = a.file_id AND c.source_row = a.source_row
+    WHERE NOT EXISTS (SELECT 1 FROM stage_roster ro
                       WHERE ro.round_code = a.round_code AND ro.citizen_id = a.citizen_id)
 ), everyone AS (
     SELECT *, true AS on_list FROM listed_flags

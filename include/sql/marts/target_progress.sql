@@ -1,24 +1,21 @@
 -- marts.target_progress: progress toward the goal (Developing in every required skill by
 -- B.E. 2565): per round and province, the share of assessed listed people meeting every
--- required skill of their assigned group.
+-- required skill of their assigned group. Reads the build's staged tables (_stage.sql).
 CREATE TABLE mart_build.target_progress AS
-WITH needing AS (SELECT DISTINCT round, person_key FROM mart_build.training_nominee),
-assessed AS (
-    SELECT ro.round_code, ro.province_code, ro.person_key, (nd.person_key IS NULL) AS meets_all
-    FROM core.current_roster ro
-    JOIN core.current_assessment a ON a.round_code = ro.round_code AND a.citizen_id = ro.citizen_id
-    LEFT JOIN needing nd ON nd.round = ro.round_code AND nd.person_key = ro.person_key
-), rounds AS (SELECT DISTINCT round_code FROM core.current_roster)
+WITH assessed AS (
+    SELECT round_code, province_code, sum(assessed) AS n FROM stage_groups GROUP BY 1, 2
+), needing AS (   -- every nominee is a listed, assessed person of that province (training_nominee)
+    SELECT round, province_code, count(DISTINCT person_key) AS n FROM mart_build.training_nominee GROUP BY 1, 2
+), rounds AS (SELECT DISTINCT round_code FROM stage_groups)
 SELECT r.round_code                                                     AS round,
        p.province_code,
-       count(a.person_key)                                              AS people_assessed,
-       count(a.person_key) FILTER (WHERE a.meets_all)                   AS people_meeting_all,
-       round(count(a.person_key) FILTER (WHERE a.meets_all)::numeric
-             / nullif(count(a.person_key), 0), 4)                       AS share_meeting_all
+       coalesce(a.n, 0)::bigint                                         AS people_assessed,
+       (coalesce(a.n, 0) - coalesce(nd.n, 0))::bigint                   AS people_meeting_all,
+       round((coalesce(a.n, 0) - coalesce(nd.n, 0))::numeric / nullif(coalesce(a.n, 0), 0), 4) AS share_meeting_all
 FROM rounds r
 CROSS JOIN ref.province p
 LEFT JOIN assessed a ON a.round_code = r.round_code AND a.province_code = p.province_code
-GROUP BY r.round_code, p.province_code;
+LEFT JOIN needing nd ON nd.round = r.round_code AND nd.province_code = p.province_code;
 
 ALTER TABLE mart_build.target_progress ADD PRIMARY KEY (round, province_code);
 

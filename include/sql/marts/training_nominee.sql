@@ -1,16 +1,16 @@
 -- marts.training_nominee: person x skill below target, from each listed person's current
 -- assessment, against the skills their ASSIGNED group requires (ref.target) at the round's
 -- target level. A required skill left blank (or absent) is a need at the full required level.
+-- Reads the build's staged tables (_stage.sql); levels straight from core.assessment.skills.
 CREATE TABLE mart_build.training_nominee AS
 WITH need AS (
-    SELECT ro.round_code, ro.province_code, ro.person_key, ro.title, ro.first_name, ro.last_name, ro.unit,
-           ro.assigned_group, t.skill_code, rd.target_level AS required_level, s.level_ordinal AS assessed_level
-    FROM core.current_roster ro
+    SELECT l.round_code, l.province_code, l.person_key, l.title, l.first_name, l.last_name, l.unit,
+           l.assigned_group, t.skill_code, rd.target_level AS required_level,
+           (l.skills ->> t.skill_code)::smallint AS assessed_level
+    FROM stage_listed l
     JOIN ref.round rd USING (round_code)
-    JOIN core.current_assessment a ON a.round_code = ro.round_code AND a.citizen_id = ro.citizen_id
-    JOIN ref.target t ON t.framework_version = rd.framework_version AND t.group_code = ro.assigned_group
-    LEFT JOIN core.assessment_skill s ON s.file_id = a.file_id AND s.source_row = a.source_row
-                                     AND s.skill_code = t.skill_code
+    JOIN ref.target t ON t.framework_version = rd.framework_version AND t.group_code = l.assigned_group
+    WHERE l.assessed
 )
 SELECT round_code                                                       AS round,
        province_code,

@@ -1,0 +1,43 @@
+-- Staged once per build, before the marts (temporary tables, dropped with the build's
+-- transaction): the round's current list and every person's current assessment. Every mart
+-- reads these instead of re-deriving core.current_roster / core.current_assessment (each a
+-- sort of all assessment rows) four times over. Kept narrow: only the columns marts use (the
+-- names of people not on the list are read back by primary key in compliance_person).
+-- marts.build sets work_mem and temp_buffers so that these stay in memory.
+
+-- current assessment per round and person: newest received wins; ties go to the later file,
+-- then the later row (the rule of core.current_assessment, sorted on the narrow keys only)
+CREATE TEMP TABLE stage_assessment ON COMMIT DROP AS
+SELECT DISTINCT ON (a.round_code, a.citizen_id)
+       a.round_code, a.citizen_id, a.declared_group, a.declared_target_level, a.signed, a.received_at, a.file_id,
+       a.source_row, a.skills
+FROM core.assessment a
+JOIN audit.source_file f USING (file_id)
+WHERE f.status IN ('loaded', 'partially_loaded')
+ORDER BY a.round_code, a.citizen_id, a.received_at DESC, a.file_id DESC, a.source_row DESC;
+
+CREATE TEMP TABLE stage_roster ON COMMIT DROP AS
+SELECT ro.round_code, ro.province_code, ro.person_key, ro.citizen_id, ro.title, ro.first_name, ro.last_name,
+       ro.unit, ro.position, ro.assigned_group
+FROM core.current_roster ro;
+
+-- statistics before joining them: without, the planner sorts both to disk for a merge join
+ANALYZE stage_assessment;
+ANALYZE stage_roster;
+
+-- every listed person with their current assessment, if any (compliance, needs, progress)
+CREATE TEMP TABLE stage_listed ON COMMIT DROP AS
+SELECT ro.*, a.declared_group, a.declared_target_level, a.signed, a.received_at, a.file_id, a.source_row,
+       a.skills, a.citizen_id IS NOT NULL AS assessed
+FROM stage_roster ro
+LEFT JOIN stage_assessment a ON a.round_code = ro.round_code AND a.citizen_id = ro.citizen_id;
+
+ANALYZE stage_listed;
+
+-- people on the list per round, province and assigned group, and how many have a current
+-- assessment (training_needs, target_progress, the rounds of compliance_by_province)
+CREATE TEMP TABLE stage_groups ON COMMIT DROP AS
+SELECT round_code, province_code, assigned_group, count(*) AS listed, count(*) FILTER (WHERE assessed) AS assessed
+FROM stage_listed
+GROUP BY round_code, province_code, assigned_group;
+ANALYZE stage_groups;

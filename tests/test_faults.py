@@ -324,13 +324,13 @@ def test_two_workers_on_the_same_province(tmp_path, warehouse, sql):
 # ---------------------------------------------------------------- re-run
 def test_dag_run_rerun_changes_nothing(tmp_path, warehouse, run_dag):
     drive = _drive(tmp_path, files=2)
+    wrong_digit = P[52][:12] + str((int(P[52][12]) + 1) % 10)
     write_submission(drive, f"{PROVINCE}/bad.xlsx", [sub_row(1, P[50]), sub_row(2, P[51], level="9"),
-                                                     sub_row(3, P[52][:12] + "0" if P[52][12] != "0" else
-                                                             P[52][:12] + "1")], when(21))
+                                                     sub_row(3, P[53]), sub_row(4, wrong_digit)], when(21))
     first = run_dag("dgsa_ingest", drive)
     assert first.returncode == 0, first.stdout[-3000:] + first.stderr[-3000:]
     before = _tables(warehouse)
-    assert len(before["assessment"]) == 11
+    assert len(before["assessment"]) == 12 and len(before["rejected_row"]) == 2
     second = run_dag("dgsa_ingest", drive)
     assert second.returncode == 0, second.stdout[-3000:] + second.stderr[-3000:]
     assert _tables(warehouse) == before

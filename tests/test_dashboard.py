@@ -163,6 +163,9 @@ def test_followup_list_is_the_marts_non_compliant_people(ui, built):
     for cid in built["injected_ids"]:
         assert cid not in str(body)
     assert {r["unit"] for r in body["rows"]} >= {INJECTED["unit"], INJECTED_2["unit"]}
+    assert body["total"] == len(body["rows"])
+    first = ui.get(f"/dgsa/api/provinces/{PROVINCE}/followup?limit=2", auth=True).json()
+    assert first["total"] == len(body["rows"]) and first["rows"] == body["rows"][:2]
 
 
 def test_followup_xlsx_right_rows_formula_safe_no_full_id(ui, built):

@@ -4,7 +4,7 @@
     GET /dgsa/static/...                              its CSS, JS, icon
     GET /dgsa/api/overview?round=                     rounds, last build, 77 provinces, totals, training, progress
     GET /dgsa/api/provinces/{code}?round=             one province: counts, its training needs, its progress
-    GET /dgsa/api/provinces/{code}/followup?round=    everyone there not yet COMPLIANT (masked IDs)
+    GET /dgsa/api/provinces/{code}/followup?round=&limit=   everyone there not yet COMPLIANT (masked IDs)
     GET /dgsa/api/provinces/{code}/followup.xlsx      the same as a formula-safe workbook
     GET /dgsa/data-docs/...                           the Great Expectations Data Docs (DGSA_DOCS_DIR)
 
@@ -78,12 +78,14 @@ def create_app() -> FastAPI:
         return JSONResponse(_call(q.province_detail, round, code), headers=NO_STORE)
 
     @app.get("/api/provinces/{code}/followup")
-    def followup(code: str, round: str | None = Query(None)) -> JSONResponse:  # noqa: A002
+    def followup(code: str, round: str | None = Query(None),  # noqa: A002
+                 limit: int | None = Query(None, ge=1, description="at most this many rows (default: all)")
+                 ) -> JSONResponse:
         q, code = _queries(), _province_code(code)
         chosen, _ = _call(q.pick_round, round)
         prov = _call(q.province, chosen, code)
-        rows = _call(q.followup, chosen, code)
-        return JSONResponse({"round": chosen, "province": prov, "rows": rows}, headers=NO_STORE)
+        rows, total = _call(lambda url: q.followup_page(chosen, code, url, limit))
+        return JSONResponse({"round": chosen, "province": prov, "total": total, "rows": rows}, headers=NO_STORE)
 
     @app.get("/api/provinces/{code}/followup.xlsx")
     def followup_xlsx(code: str, round: str | None = Query(None)) -> Response:  # noqa: A002

@@ -134,8 +134,18 @@ def progress(province_code: str | None = None, url: str | None = None) -> list[d
     return _rows("progress", {"province": province_code}, url)
 
 
-def followup(round_code: str, province_code: str, url: str | None = None) -> list[dict]:
-    return _rows("followup", {"round": round_code, "province": province_code}, url)
+def followup(round_code: str, province_code: str, url: str | None = None, limit: int | None = None) -> list[dict]:
+    return followup_page(round_code, province_code, url, limit)[0]
+
+
+def followup_page(round_code: str, province_code: str, url: str | None = None,
+                  limit: int | None = None) -> tuple[list[dict], int]:
+    """(the first `limit` people to follow up, or all when None; how many there are in all)."""
+    rows = _rows("followup", {"round": round_code, "province": province_code, "limit": limit}, url)
+    total = rows[0]["total_rows"] if rows else 0
+    for row in rows:
+        del row["total_rows"]
+    return rows, total
 
 
 def overview(round_code: str | None = None, url: str | None = None) -> dict:

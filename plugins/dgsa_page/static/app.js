@@ -14,6 +14,7 @@ const COLS = [  // key, Thai, English, text?
   ["target_mismatch", "ระดับไม่ตรง", "Target mism."], ["missing", "ยังไม่ส่ง", "Missing"],
   ["not_on_list", "ไม่อยู่ในบัญชี", "Not on list"], ["compliance_rate", "อัตราครบถ้วน", "Rate"],
 ];
+const SHOW_ROWS = 500;   // rows of a follow-up list drawn on the page; the .xlsx has them all
 const state = { data: null, selected: null, sort: { key: "province_code", dir: 1 }, byCode: {} };
 window.dgsaTimings = {};
 const mark = (name) => { window.dgsaTimings[name] = Math.round(performance.now()); };
@@ -216,10 +217,11 @@ async function select(code) {
 async function openFollowup(code) {
   const round = state.data.round;
   try {
-    const f = await getJSON(`api/provinces/${code}/followup?round=${encodeURIComponent(round)}`);
+    const f = await getJSON(`api/provinces/${code}/followup?round=${encodeURIComponent(round)}&limit=${SHOW_ROWS}`);
     const p = f.province, href = `api/provinces/${code}/followup.xlsx?round=${encodeURIComponent(round)}`;
     $("#followup-title").innerHTML = `รายชื่อที่ต้องติดตาม: ${esc(p.province_name_th)} รอบ ${esc(round)} <span class="en">Follow-up list: ${esc(p.province_name_en)}, round ${esc(round)}</span>`;
-    $("#followup-hint").innerHTML = `${fmt(f.rows.length)} คนยังไม่ครบถ้วน <span class="en">${fmt(f.rows.length)} people not yet compliant</span> · `
+    const shown = f.rows.length < f.total ? ` · แสดง ${fmt(f.rows.length)} คนแรก ไฟล์ .xlsx มีครบทุกคน <span class="en">showing the first ${fmt(f.rows.length)}; the .xlsx has everyone</span>` : "";
+    $("#followup-hint").innerHTML = `<span id="followup-total" data-total="${f.total}">${fmt(f.total)}</span> คนยังไม่ครบถ้วน <span class="en">${fmt(f.total)} people not yet compliant</span>${shown} · `
       + `<a id="download-xlsx" class="button" href="${href}" download>ดาวน์โหลด .xlsx <span class="en" style="color:#fff">download</span></a>`;
     const body = f.rows.map((r) => `<tr><td class="text">${esc(r.full_name)}</td><td class="text">${esc(r.unit)}</td><td class="text">${esc(r.position)}</td>`
       + `<td class="text"><span class="status ${esc(r.status)}">${bi(...(STATUS[r.status] || [r.status, r.status]))}</span></td>`

@@ -132,7 +132,7 @@ function renderTable(rows) {
 
 // ------------------------------------------------------------------ charts
 function hbars(svg, items, { max, note } = {}) {
-  const W = 640, rowH = 30, labelW = 210, barW = W - labelW - 170;
+  const W = 640, rowH = 30, labelW = 210, barW = W - labelW - 200;
   const clip = (t, n) => (t.length > n ? t.slice(0, n - 1) + "…" : t);
   svg.innerHTML = "";
   svg.setAttribute("viewBox", `0 0 ${W} ${Math.max(1, items.length) * rowH + 6}`);
@@ -190,6 +190,16 @@ function renderProgress(progress) {
 }
 
 // ------------------------------------------------------------------ selection, follow-up
+function renderLowest(rows) {
+  const lowest = rows.filter((r) => r.on_list > 0).sort((a, b) => a.compliance_rate - b.compliance_rate || b.missing - a.missing).slice(0, 8);
+  $("#detail").innerHTML = `<p>${bi("ชี้หรือคลิกจังหวัดบนแผนที่หรือในตาราง", "Hover or click a province on the map or in the table.")}</p>`
+    + `<h3>${bi("อัตราครบถ้วนต่ำสุด", "Lowest compliance")}</h3><ol id="lowest">`
+    + lowest.map((r) => `<li><a href="#" data-code="${esc(r.province_code)}">${esc(r.province_name_th)}</a> <span class="en">${esc(r.province_name_en)}</span>`
+      + ` — ${pct(r.compliance_rate)}, ${bi(`ยังไม่ส่ง ${fmt(r.missing)}`, `missing ${fmt(r.missing)}`)}</li>`).join("") + "</ol>";
+  $("#detail").classList.remove("muted");
+  $("#detail").querySelectorAll("#lowest a").forEach((a) => a.addEventListener("click", (ev) => { ev.preventDefault(); select(a.dataset.code); }));
+}
+
 async function select(code) {
   state.selected = code;
   document.querySelectorAll("#map .tile").forEach((g) => g.classList.toggle("selected", g.dataset.code === code));
@@ -260,6 +270,7 @@ async function load(round) {
   renderTable(d.provinces); mark("table");
   renderTraining(d.training, bi("ทั้งประเทศ", "whole country"));
   renderProgress(d.progress);
+  if (state.selected && state.byCode[state.selected]) select(state.selected); else renderLowest(d.provinces);
   document.body.dataset.ready = "1";
   mark("ready");
 }

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import json
 import os
 import re
 import shutil
@@ -94,6 +95,7 @@ def run_size(people: int, *, work: Path, base_url: str, home: Path, naive_max: i
                                 "marts_seconds": runs["marts"]["wall_seconds"],
                                 "peak_rss_mib": max(r["peak_rss_mib"] or 0 for r in runs.values())}
         result["nightly"] = {"ingest_seconds": runs["nightly_ingest"]["wall_seconds"],
+                             "ingest_task_seconds": runs["nightly_ingest"]["task_seconds"],
                              "marts_seconds": runs["nightly_marts"]["wall_seconds"],
                              "scan_seconds": af.phases(runs["nightly_ingest"], None)["scan"]}
         print("   anchors: exporting rows to CSV (untimed), psql \\copy", flush=True)
@@ -192,7 +194,13 @@ def main(argv=None) -> None:
     parser.add_argument("--docs", type=Path, default=af.ROOT / "docs" / "benchmarks.md")
     parser.add_argument("--no-docs", action="store_true")
     parser.add_argument("--work-dir", type=Path, help="where drives are generated (default the system temp dir)")
+    parser.add_argument("--render", type=Path, metavar="JSON", help="only re-write --docs from a bench JSON")
     args = parser.parse_args(argv)
+    if args.render:
+        report = json.loads(args.render.read_text())
+        bench_report.write_markdown(report, args.docs, args.render.resolve())
+        print(f"written: {args.docs}")
+        return
     if args.full:
         os.environ["BENCH_FULL"] = "1"
     stamp = dt.datetime.now().strftime("%Y-%m-%d-%H%M")

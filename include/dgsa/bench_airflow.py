@@ -51,6 +51,7 @@ def run_dag(dag_id: str, home: Path, drive: Path, url: str, log_path: Path) -> d
     ok = rc == 0 and bool(tasks) and not any(t["state"] in ("failed", "upstream_failed") for t in tasks)
     return {"dag": dag_id, "ok": ok, "returncode": rc, "wall_seconds": round(wall, 2),
             "states": {t["task_id"]: t["state"] for t in tasks},
+            "task_seconds": round(sum(t["seconds"] or 0 for t in tasks), 2),
             "peak_rss_mib": round(int(rss.group(1)) / 1024, 1) if rss else None,
             "tasks": tasks, "log": str(log_path)}
 

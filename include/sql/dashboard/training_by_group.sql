@@ -6,10 +6,12 @@ WITH assessed AS (   -- people_assessed repeats for every skill of a group: take
     FROM marts.training_needs
     WHERE round = %(round)s AND (%(province)s::text IS NULL OR province_code = %(province)s)
     GROUP BY province_code, target_group
-), nominees AS (
-    SELECT target_group, count(DISTINCT person_key) AS people_below
-    FROM marts.training_nominee
-    WHERE round = %(round)s AND (%(province)s::text IS NULL OR province_code = %(province)s)
+), nominees AS (   -- people with a gap: GROUP BY twice (hashes) is far quicker than count(DISTINCT) (sorts)
+    SELECT target_group, count(*) AS people_below
+    FROM (SELECT target_group, person_key
+          FROM marts.training_nominee
+          WHERE round = %(round)s AND (%(province)s::text IS NULL OR province_code = %(province)s)
+          GROUP BY target_group, person_key) p
     GROUP BY target_group
 )
 SELECT g.group_code AS target_group, g.group_no, g.name_th, g.name_en,

@@ -64,7 +64,7 @@ def _warehouse(url: str) -> dict:
 
 
 def run_size(people: int, *, work: Path, base_url: str, home: Path, naive_max: int, seed: int,
-             bad_share: float, naive_rate: dict | None, log_root: Path) -> dict:
+             bad_share: float, naive_rate: dict | None, log_root: Path, nightly_marts: bool = True) -> dict:
     drive = work / f"drive-{people}"
     logs = log_root / f"{people}"
     print(f"== {people:,} people: generating the drive", flush=True)
@@ -78,8 +78,8 @@ def run_size(people: int, *, work: Path, base_url: str, home: Path, naive_max: i
     try:
         with db.scratch_database(base_url, "dgsa_bench") as url:
             runs = {}
-            for name, dag in (("ingest", "dgsa_ingest"), ("marts", "dgsa_marts"),
-                              ("nightly_ingest", "dgsa_ingest"), ("nightly_marts", "dgsa_marts")):
+            dags = [("ingest", "dgsa_ingest"), ("marts", "dgsa_marts"), ("nightly_ingest", "dgsa_ingest")]
+            for name, dag in dags + ([("nightly_marts", "dgsa_marts")] if nightly_marts else []):
                 print(f"   airflow dags test {dag} ({name})", flush=True)
                 runs[name] = af.run_dag(dag, home, drive, url, logs / f"{name}.log")
                 print(f"     {'ok' if runs[name]['ok'] else 'FAILED'} in {runs[name]['wall_seconds']} s, "
@@ -96,7 +96,7 @@ def run_size(people: int, *, work: Path, base_url: str, home: Path, naive_max: i
                                 "peak_rss_mib": max(r["peak_rss_mib"] or 0 for r in runs.values())}
         result["nightly"] = {"ingest_seconds": runs["nightly_ingest"]["wall_seconds"],
                              "ingest_task_seconds": runs["nightly_ingest"]["task_seconds"],
-                             "marts_seconds": runs["nightly_marts"]["wall_seconds"],
+                             "marts_seconds": runs["nightly_marts"]["wall_seconds"] if nightly_marts else None,
                              "scan_seconds": af.phases(runs["nightly_ingest"], None)["scan"]}
         print("   anchors: exporting rows to CSV (untimed), psql \\copy", flush=True)
         exported = anchors.export_csv(drive, expected, work / f"export-{people}")
@@ -143,7 +143,7 @@ def machine() -> dict:
 
 def run(sizes, *, naive_max: int = 100_000, seed: int = 7, bad_share: float = BAD_SHARE, json_path: Path | None = None,
         docs_path: Path | None = None, airflow_home: Path | None = None, work_dir: Path | None = None,
-        log_root: Path | None = None, parse_repeats: int = 3) -> dict:
+        log_root: Path | None = None, parse_repeats: int = 3, nightly_marts: bool = True) -> dict:
     base_url = config.warehouse_url()
     report = {"machine": machine(), "settings": {"sizes": list(sizes), "seed": seed, "bad_share": bad_share,
                                                  "naive_max": naive_max, "load_tasks": os.environ.get("DGSA_LOAD_TASKS")},
@@ -158,7 +158,8 @@ def run(sizes, *, naive_max: int = 100_000, seed: int = 7, bad_share: float = BA
         naive_rate = None
         for people in sorted(sizes):
             res = run_size(people, work=work, base_url=base_url, home=home, naive_max=naive_max, seed=seed,
-                           bad_share=bad_share, naive_rate=naive_rate, log_root=log_root or work / "logs")
+                           bad_share=bad_share, naive_rate=naive_rate, log_root=log_root or work / "logs",
+                           nightly_marts=nightly_marts)
             if res.get("naive", {}).get("measured"):
                 naive_rate = {"people": people, **res["naive"]}
             report["sizes"].append(res)

@@ -27,7 +27,7 @@ def print_size(r: dict) -> None:
     n = r["nightly"]
     print(f"   nightly re-run, nothing new: ingest {n['ingest_seconds']} s (in tasks {n.get('ingest_task_seconds')} s, "
           f"scan {n['scan_seconds']} s), "
-          f"marts DAG {n['marts_seconds']} s")
+          f"marts DAG {_f(n['marts_seconds'], '{} s')}")
     lim, naive = r.get("limit", {}), r.get("naive")
     print(f"   limit psql \\copy {lim.get('seconds')} s = {lim.get('rows_per_s'):,} rows/s; "
           f"dgsa = 1/{r['ratios']['limit_over_dgsa']} of it ({r['ratios']['vs_limit']:.3f})")
@@ -83,8 +83,9 @@ def targets(report: dict) -> list[dict]:
     add("the same against the naive script", ">= 20x", 1_000_000,
         s and s["ratios"].get("vs_naive") and f"{s['ratios']['vs_naive']}x", s and s["ratios"].get("vs_naive", 0) >= 20)
     s = _at(report, 2_200_000)
-    add("nightly run with nothing new at 2,200,000 people", "< 15 s", 2_200_000,
-        s and f"{s['nightly']['ingest_seconds']} s", s and s["nightly"]["ingest_seconds"] < 15)
+    add("nightly run with nothing new at 2,200,000 people (ingest DAG wall time)", "< 15 s", 2_200_000,
+        s and f"{s['nightly']['ingest_seconds']} s ({s['nightly'].get('ingest_task_seconds', 'n/a')} s in tasks)",
+        s and s["nightly"]["ingest_seconds"] < 15)
     add("peak memory at 2,200,000 people", "< 1.5 GiB", 2_200_000,
         s and f"{s['end_to_end']['peak_rss_mib'] / GIB:.2f} GiB", s and s["end_to_end"]["peak_rss_mib"] < 1.5 * GIB)
     add("mart rebuild at 2,200,000 people", "< 30 s", 2_200_000,
@@ -155,7 +156,7 @@ def write_markdown(report: dict, path: Path, json_path: Path | None) -> None:
         if n.get("ingest_task_seconds") is None and s.get("runs", {}).get("nightly_ingest"):   # older JSON
             n["ingest_task_seconds"] = round(sum(t["seconds"] or 0 for t in s["runs"]["nightly_ingest"]["tasks"]), 2)
         lines.append(f"| {s['people']:,} | {n.get('ingest_seconds', 'n/a')} s | {n.get('ingest_task_seconds', 'n/a')} s "
-                     f"| {n.get('scan_seconds', 'n/a')} s | {n.get('marts_seconds', 'n/a')} s | {g['seconds']} s | "
+                     f"| {n.get('scan_seconds', 'n/a')} s | {_f(n.get('marts_seconds'), '{} s')} | {g['seconds']} s | "
                      f"{g['peak_rss_mib']} MiB |")
     lines += ["", "DAG file parse time (fresh interpreter with Airflow imported, `DagBag` on the one file, best of 3):",
               "", "| file | seconds | DAGs | import errors |", "|---|---|---|---|"]

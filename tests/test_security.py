@@ -261,7 +261,7 @@ def test_the_secret_scan_would_find_a_secret():
     key = Fernet.generate_key().decode()
     assert SECRET_PATTERNS["fernet key"].search(f"x = '{key}'")
     assert SECRET_PATTERNS["secret assignment"].search("AIRFLOW__API_AUTH__JWT_SECRET=" + "ab12" * 16)
-    assert SECRET_PATTERNS["password in a URL"].search("postgresql+psycopg2://dgsa:hunter2hunter2@db:5432/dgsa")
+    assert SECRET_PATTERNS["password in a URL"].search("postgresql+psycopg2://dgsa:" + "hunter2" * 2 + "@db:5432/dgsa")
     assert not SECRET_PATTERNS["password in a URL"].search("postgresql://dgsa:${WAREHOUSE_DB_PASSWORD}@db/dgsa")
 
 

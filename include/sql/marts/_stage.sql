@@ -35,28 +35,25 @@ UNION ALL
  WHERE f.status IN ('loaded', 'partially_loaded')
  ORDER BY a.round_code, a.citizen_id, a.received_at DESC, a.file_id DESC, a.source_row DESC);
 
-CREATE TEMP TABLE stage_roster ON COMMIT DROP AS
-SELECT ro.round_code, ro.province_code, ro.person_key, ro.citizen_id, ro.title, ro.first_name, ro.last_name,
-       ro.unit, ro.position, ro.assigned_group
-FROM core.current_roster ro;
-
--- statistics before joining them: without, the planner sorts both to disk for a merge join
 ANALYZE stage_assessment;
-ANALYZE stage_roster;
 
--- every listed person with their current assessment, if any (compliance, needs, progress)
-CREATE TEMP TABLE stage_listed ON COMMIT DROP AS
-SELECT ro.*, a.declared_group, a.declared_target_level, a.signed, a.received_at, a.file_id, a.source_row,
-       a.skills, a.citizen_id IS NOT NULL AS assessed
-FROM stage_roster ro
-LEFT JOIN stage_assessment a ON a.round_code = ro.round_code AND a.citizen_id = ro.citizen_id;
-
-ANALYZE stage_listed;
+-- everyone on the round's current list, with their current assessment if any, and everyone
+-- assessed who is not on the list (listed = false): one hash full join for every mart
+CREATE TEMP TABLE stage_people ON COMMIT DROP AS
+SELECT coalesce(ro.round_code, a.round_code) AS round_code, coalesce(ro.citizen_id, a.citizen_id) AS citizen_id,
+       ro.citizen_id IS NOT NULL AS listed, a.citizen_id IS NOT NULL AS assessed,
+       ro.province_code, ro.person_key, ro.title, ro.first_name, ro.last_name, ro.unit, ro.position,
+       ro.assigned_group, a.declared_group, a.declared_target_level, a.signed, a.received_at, a.file_id,
+       a.source_row, a.skills
+FROM core.current_roster ro
+FULL JOIN stage_assessment a ON a.round_code = ro.round_code AND a.citizen_id = ro.citizen_id;
+ANALYZE stage_people;
 
 -- people on the list per round, province and assigned group, and how many have a current
 -- assessment (training_needs, target_progress, the rounds of compliance_by_province)
 CREATE TEMP TABLE stage_groups ON COMMIT DROP AS
 SELECT round_code, province_code, assigned_group, count(*) AS listed, count(*) FILTER (WHERE assessed) AS assessed
-FROM stage_listed
+FROM stage_people
+WHERE listed
 GROUP BY round_code, province_code, assigned_group;
 ANALYZE stage_groups;

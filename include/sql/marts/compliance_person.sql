@@ -1,7 +1,7 @@
 -- marts.compliance_person: one row per round and person: everyone on the round's list
 -- (roster), plus everyone who submitted but is not on it (NOT_ON_LIST, never dropped).
 -- Status: first match in the order of domain.md; `problems` lists every problem found.
--- Reads the build's staged tables (_stage.sql: stage_listed, stage_assessment, stage_roster).
+-- Reads the build's staged table stage_people (_stage.sql).
 CREATE TABLE mart_build.compliance_person AS
 WITH listed_flags AS (
     SELECT l.round_code, l.province_code, l.person_key, l.citizen_id, l.title, l.first_name, l.last_name,
@@ -12,8 +12,9 @@ WITH listed_flags AS (
            coalesce(NOT l.signed, false)                                 AS is_unsigned,
            coalesce(l.declared_group <> l.assigned_group, false)         AS is_group_mismatch,
            coalesce(l.declared_target_level <> rd.target_level, false)   AS is_target_mismatch
-    FROM stage_listed l
+    FROM stage_people l
     JOIN ref.round rd USING (round_code)
+    WHERE l.listed
 ), unlisted AS (
     SELECT a.round_code, c.province_code, c.person_key, a.citizen_id, c.title, c.first_name, c.last_name,
            c.unit, c.position, NULL::text AS assigned_group, rd.deadline_at, rd.target_level,
@@ -23,11 +24,10 @@ WITH listed_flags AS (
            NOT a.signed                                                  AS is_unsigned,
            false                                                         AS is_group_mismatch,
            a.declared_target_level <> rd.target_level                    AS is_target_mismatch
-    FROM stage_assessment a
+    FROM stage_people a
     JOIN ref.round rd USING (round_code)
     JOIN core.assessment c ON c.file_id = a.file_id AND c.source_row = a.source_row
-    WHERE NOT EXISTS (SELECT 1 FROM stage_roster ro
-                      WHERE ro.round_code = a.round_code AND ro.citizen_id = a.citizen_id)
+    WHERE NOT a.listed
 ), everyone AS (
     SELECT *, true AS on_list FROM listed_flags
     UNION ALL

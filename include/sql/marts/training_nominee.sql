@@ -7,10 +7,10 @@ WITH need AS (
     SELECT l.round_code, l.province_code, l.person_key, l.title, l.first_name, l.last_name, l.unit,
            l.assigned_group, t.skill_code, rd.target_level AS required_level,
            (l.skills ->> t.skill_code)::smallint AS assessed_level
-    FROM stage_listed l
+    FROM stage_people l
     JOIN ref.round rd USING (round_code)
     JOIN ref.target t ON t.framework_version = rd.framework_version AND t.group_code = l.assigned_group
-    WHERE l.assessed
+    WHERE l.listed AND l.assessed
 )
 SELECT round_code                                                       AS round,
        province_code,

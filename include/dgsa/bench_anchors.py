@@ -25,7 +25,7 @@ ROSTER_COLUMNS = 10
 
 def drive_files(drive: Path, expected: dict) -> list[tuple[Path, str]]:
     """(path, kind) of every file the generator wrote: the roster and the submissions."""
-    roster = sorted((drive / "roster").rglob("*.xlsx"))
+    roster = sorted(p for p in (drive / "roster").rglob("*") if p.suffix in (".xlsx", ".csv"))
     return [(p, "roster") for p in roster] + [(drive / rel, "submission") for rel in expected["files"]]
 
 

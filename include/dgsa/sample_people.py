@@ -24,6 +24,7 @@ ROSTER_HEADER = ["ลำดับ", "เลขประจำตัวประ�
                  "กลุ่มเป้าหมาย"]
 SHEET = "ผลการประเมิน"
 CSV_SHARE = 0.3
+EXCEL_ROWS = 1_048_576
 FILE_ROWS = 1000        # on-time rows per file before a province splits its submission by unit
 # bad row kinds: reason code the contract gives them (DUPLICATE writes the person twice)
 BAD_KINDS = ["CID_CHECK_DIGIT", "CID_PRECISION_LOST", "CID_MISSING", "DATE_INVALID", "GROUP_UNKNOWN",
@@ -83,15 +84,15 @@ def write_drive(drive: Drive, round_cfg: dict, rng: np.random.Generator, bad_sha
     ctx = {"rng": rng, "drive": drive, "header": header, "group_no": group_no, "skill_codes": skill_codes,
            "deadline": round_cfg["deadline_at"], "bad_share": bad_share, "next": 0, "offset": id_offset,
            "used": set() if keep_ids else None, "names": [p["name_th"] for p in provinces]}
-    roster_path = out / "roster" / round_cfg["round"] / "บัญชีกลุ่มเป้าหมาย.xlsx"
-    roster = StreamingXlsx(roster_path, SHEET)
-    roster.append([f"บัญชีกลุ่มเป้าหมาย รอบปี {round_cfg['round']}"])
-    roster.append(ROSTER_HEADER)
+    # one workbook, as the ministry sends it; past Excel's 1,048,576 rows a sheet cannot hold
+    # the list, so it comes as CSV
+    fmt = "xlsx" if people_n <= EXCEL_ROWS - 2 else "csv"
+    roster_path = out / "roster" / round_cfg["round"] / f"บัญชีกลุ่มเป้าหมาย.{fmt}"
+    roster = _Sheet(roster_path, fmt, ROSTER_HEADER, f"บัญชีกลุ่มเป้าหมาย รอบปี {round_cfg['round']}")
     ctx["roster"] = roster
     for i, prov in enumerate(provinces):
         _province(ctx, i, prov, int(listed[i]), int(extras[i]))
-    roster.close()
-    set_mtime(roster_path, dt.datetime.combine(round_cfg["opens_on"], dt.time(9), config.BANGKOK))
+    roster.close(dt.datetime.combine(round_cfg["opens_on"], dt.time(9), config.BANGKOK))
     return ctx["used"] or set()
 
 
@@ -138,8 +139,8 @@ def _province(ctx: dict, i: int, prov: dict, n_listed: int, n_extra: int) -> Non
         ctx["used"].update(cids)
     roster = ctx["roster"]
     for p in people[:n_listed]:
-        roster.append([roster.row - 1, p["citizen_id"], p["title"], p["first_name"], p["last_name"], p["position"],
-                       p["position_level"], p["unit"], code, ctx["group_no"][p["assigned_group"]]])
+        roster.write([roster.rows + 1, p["citizen_id"], p["title"], p["first_name"], p["last_name"], p["position"],
+                      p["position_level"], p["unit"], code, ctx["group_no"][p["assigned_group"]]])
     counts = {}
     for p in people:
         counts[p["outcome"]] = counts.get(p["outcome"], 0) + 1

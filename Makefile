@@ -16,7 +16,7 @@ help:
 	@echo "make airflow   start the Airflow UI on http://127.0.0.1:8080"
 	@echo "make docs      build the Great Expectations Data Docs (DGSA_DOCS_DIR, default .dgsa/data_docs)"
 	@echo "make feedback  write the provinces' feedback workbooks (DGSA_OUTBOX, default .dgsa/outbox)"
-	@echo "make bench     print throughput figures"
+	@echo "make bench     throughput through Airflow vs psql \\copy and the naive script at 10k/100k/1M people (BENCH_SIZES=10000,100000; BENCH_FULL=1 adds 2.2M); docs/benchmarks.md"
 	@echo "make bench-page  DG-SA page figures at 100,000 people (PEOPLE=N, or URL=existing warehouse)"
 
 # ---------------------------------------------------------------- set-up (idempotent)

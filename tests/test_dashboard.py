@@ -13,19 +13,20 @@ import io
 import os
 import re
 import zipfile
+from collections import Counter
 
 import openpyxl
 import pytest
 
-from dgsa import db, docs, ingest, marts, sample
+from dgsa import config, db, docs, ingest, marts, sample
 from dgsa.dashboard import queries
 
 from airflow_ui import AirflowUI, browser, login  # noqa: F401 - browser is a fixture
 from conftest import RESET_SQL
 
-PROVINCE = "50"          # Chiang Mai: the province the tests look at
+PROVINCE = "50"          # for the refusal tests; the data tests look at built["province"]
 ROUND = "2563"
-# put into the roster for two people of PROVINCE who never submit (so they are on its follow-up list)
+# put into the roster for two people of built["province"] who never submit (so they are on its follow-up list)
 INJECTED = {"unit": '=HYPERLINK("http://example.invalid","คลิก")', "position": "+66 2 123 4567"}
 INJECTED_2 = {"unit": "@SUM(1,2)", "position": "-1+1"}
 COUNTS = ["on_list", "submitted", "compliant", "late", "unsigned", "group_mismatch", "target_mismatch", "missing",
@@ -33,10 +34,17 @@ COUNTS = ["on_list", "submitted", "compliant", "late", "unsigned", "group_mismat
 FULL_ID = re.compile(r"\d{13}|\d-\d{4}-\d{5}-\d{2}-\d")
 
 
-def _inject(drive, expected) -> list[str]:
-    """Rewrite the unit and position of two MISSING people of PROVINCE in the roster; returns their IDs."""
-    missing = [p for p in expected["roster"] if p["province_code"] == PROVINCE and p["outcome"] == "MISSING"][:2]
-    assert len(missing) == 2, "the sample drive should have two MISSING people in the province"
+def _province_with_missing(expected) -> str:
+    """The province the data tests look at: the one with the most MISSING people (at least two)."""
+    counts = Counter(p["province_code"] for p in expected["roster"] if p["outcome"] == "MISSING")
+    code, n = max(sorted(counts.items()), key=lambda kv: kv[1])
+    assert n >= 2, "the sample drive should have a province with two MISSING people"
+    return code
+
+
+def _inject(drive, expected, province: str) -> list[str]:
+    """Rewrite the unit and position of two MISSING people of the province in the roster; returns their IDs."""
+    missing = [p for p in expected["roster"] if p["province_code"] == province and p["outcome"] == "MISSING"][:2]
     path = next((drive / "roster" / ROUND).glob("*.xlsx"))
     stat = path.stat()
     wb = openpyxl.load_workbook(path)
@@ -64,12 +72,14 @@ def built(warehouse_url, tmp_path_factory):
         cur.execute(RESET_SQL)
     drive = tmp_path_factory.mktemp("dash") / "drive"
     expected = sample.generate(drive, people_n=400, seed=13)
-    injected_ids = _inject(drive, expected)
+    province = _province_with_missing(expected)
+    injected_ids = _inject(drive, expected, province)
     ingest.run_all(drive, url=warehouse_url)
     marts.build(warehouse_url, run_name="manual__dashboard_test")
     docs_dir = tmp_path_factory.mktemp("data_docs")
     docs.build(docs_dir, url=warehouse_url)
-    return {"url": warehouse_url, "expected": expected, "injected_ids": injected_ids, "docs_dir": docs_dir}
+    return {"url": warehouse_url, "expected": expected, "injected_ids": injected_ids, "docs_dir": docs_dir,
+            "province": province}
 
 
 @pytest.fixture(scope="module")
@@ -108,14 +118,14 @@ def test_logged_in_user_gets_the_page(ui):
 
 
 def test_province_figures_equal_the_mart(ui, built):
-    r = ui.get(f"/dgsa/api/provinces/{PROVINCE}?round={ROUND}", auth=True)
+    r = ui.get(f"/dgsa/api/provinces/{built['province']}?round={ROUND}", auth=True)
     assert r.status_code == 200
     got = r.json()["province"]
-    want = mart_row(built["url"], PROVINCE)
+    want = mart_row(built["url"], built["province"])
     assert {k: got[k] for k in want} == want
     assert want["on_list"] > 0 and want["missing"] >= 2
     # and the planned outcome of the generated drive
-    plan = [p for p in built["expected"]["roster"] if p["province_code"] == PROVINCE]
+    plan = [p for p in built["expected"]["roster"] if p["province_code"] == built["province"]]
     assert got["on_list"] == len(plan)
     assert got["compliant"] == sum(p["outcome"] == "COMPLIANT" for p in plan)
 
@@ -141,35 +151,35 @@ def test_overview_has_every_province_and_the_last_build(ui, built):
     assert [p["round"] for p in body["progress"]] == [ROUND]
 
 
-def test_unknown_province_and_round_are_404(ui):
+def test_unknown_province_and_round_are_404(ui, built):
     assert ui.get("/dgsa/api/provinces/99", auth=True).status_code == 404
     assert ui.get("/dgsa/api/provinces/x1", auth=True).status_code == 404
-    assert ui.get(f"/dgsa/api/provinces/{PROVINCE}?round=2599", auth=True).status_code == 404
+    assert ui.get(f"/dgsa/api/provinces/{built['province']}?round=2599", auth=True).status_code == 404
 
 
-def _followup_from_mart(url: str) -> list[tuple]:
+def _followup_from_mart(url: str, province: str) -> list[tuple]:
     with db.transaction(url) as conn, conn.cursor() as cur:
         cur.execute("SELECT full_name, status, citizen_id_masked FROM marts.compliance_person "
-                    "WHERE round = %s AND province_code = %s AND status <> 'COMPLIANT'", (ROUND, PROVINCE))
+                    "WHERE round = %s AND province_code = %s AND status <> 'COMPLIANT'", (ROUND, province))
         return cur.fetchall()
 
 
 def test_followup_list_is_the_marts_non_compliant_people(ui, built):
-    body = ui.get(f"/dgsa/api/provinces/{PROVINCE}/followup", auth=True).json()
+    body = ui.get(f"/dgsa/api/provinces/{built['province']}/followup", auth=True).json()
     got = sorted((r["full_name"], r["status"], r["citizen_id_masked"]) for r in body["rows"])
-    assert got == sorted(_followup_from_mart(built["url"]))
+    assert got == sorted(_followup_from_mart(built["url"], built["province"]))
     assert all(re.fullmatch(r"x-xxxx-xxxxx-\d\d-\d", r["citizen_id_masked"]) for r in body["rows"])
     assert not FULL_ID.search(str(body))
     for cid in built["injected_ids"]:
         assert cid not in str(body)
     assert {r["unit"] for r in body["rows"]} >= {INJECTED["unit"], INJECTED_2["unit"]}
     assert body["total"] == len(body["rows"])
-    first = ui.get(f"/dgsa/api/provinces/{PROVINCE}/followup?limit=2", auth=True).json()
+    first = ui.get(f"/dgsa/api/provinces/{built['province']}/followup?limit=2", auth=True).json()
     assert first["total"] == len(body["rows"]) and first["rows"] == body["rows"][:2]
 
 
 def test_followup_xlsx_right_rows_formula_safe_no_full_id(ui, built):
-    r = ui.get(f"/dgsa/api/provinces/{PROVINCE}/followup.xlsx?round={ROUND}", auth=True)
+    r = ui.get(f"/dgsa/api/provinces/{built['province']}/followup.xlsx?round={ROUND}", auth=True)
     assert r.status_code == 200
     assert r.headers["content-type"].startswith("application/vnd.openxmlformats-officedocument.spreadsheetml")
     assert "attachment" in r.headers["content-disposition"]
@@ -180,7 +190,8 @@ def test_followup_xlsx_right_rows_formula_safe_no_full_id(ui, built):
     name_i, status_i, id_i, unit_i, pos_i = (header.index(h) for h in (
         "ชื่อ-นามสกุล / Name", "สถานะ / Status", "เลขประจำตัวประชาชน (ปิดบัง) / Citizen ID (masked)",
         "สังกัด / Unit", "ตำแหน่ง / Position"))
-    assert sorted((x[name_i], x[status_i], x[id_i]) for x in rows) == sorted(_followup_from_mart(built["url"]))
+    want = sorted(_followup_from_mart(built["url"], built["province"]))
+    assert sorted((x[name_i], x[status_i], x[id_i]) for x in rows) == want
     # formula-safe: the injected texts are there, as text, never as formulas
     cells = {c.value: c for row in ws.iter_rows() for c in row if isinstance(c.value, str)}
     for text in (INJECTED["unit"], INJECTED["position"], INJECTED_2["unit"], INJECTED_2["position"]):
@@ -213,12 +224,13 @@ def test_browser_dgsa_page(ui, built, browser):  # noqa: F811 - fixture
     frame = page.frame_locator("iframe")
     frame.locator("body[data-ready='1']").wait_for(timeout=30_000)
     assert frame.locator("#map .tile").count() == 77
-    row = frame.locator(f"#provinces tbody tr[data-code='{PROVINCE}']")
-    want = mart_row(built["url"], PROVINCE)
+    row = frame.locator(f"#provinces tbody tr[data-code='{built['province']}']")
+    want = mart_row(built["url"], built["province"])
     for key in COUNTS:
         assert row.locator(f"td[data-key='{key}']").inner_text() == f"{want[key]:,}", key
     assert row.locator("td[data-key='compliance_rate']").inner_text() == f"{want['compliance_rate'] * 100:.1f}%"
-    assert "เชียงใหม่" in row.inner_text()
+    name_th = next(p["name_th"] for p in config.provinces() if p["province_code"] == built["province"])
+    assert name_th in row.inner_text()
     assert "manual__dashboard_test" in frame.locator("#build").inner_text()
     page.screenshot(path=ui.screenshot_path("dgsa-02-page-in-airflow.png"))
 
@@ -229,11 +241,11 @@ def test_browser_dgsa_page(ui, built, browser):  # noqa: F811 - fixture
     assert values == sorted(values, reverse=True)
 
     # a province's counts on the map, then its follow-up list
-    frame.locator(f"#map .tile[data-code='{PROVINCE}']").click()
+    frame.locator(f"#map .tile[data-code='{built['province']}']").click()
     assert frame.locator("#detail dd[data-key='missing']").inner_text() == f"{want['missing']:,}"
     frame.locator("#open-followup").click()
     frame.locator("#followup-table").wait_for()
-    n = len(_followup_from_mart(built["url"]))
+    n = len(_followup_from_mart(built["url"], built["province"]))
     assert frame.locator("#followup-table tbody tr").count() == n
     page.screenshot(path=ui.screenshot_path("dgsa-03-followup-in-airflow.png"))
     with page.expect_download() as download:
@@ -262,7 +274,7 @@ def test_browser_whole_page_and_thai_font(ui, built, browser):  # noqa: F811 - f
     family = page.evaluate("getComputedStyle(document.body).fontFamily")
     assert "Loma" in family or "Garuda" in family
     assert page.evaluate("document.fonts.check('16px Garuda', 'ทดสอบ') || document.fonts.check('16px Loma', 'ทดสอบ')")
-    page.locator(f"#provinces tbody tr[data-code='{PROVINCE}']").click()
+    page.locator(f"#provinces tbody tr[data-code='{built['province']}']").click()
     page.locator("#chart-skill .bar").first.wait_for()
     page.screenshot(path=ui.screenshot_path("dgsa-04-whole-page.png"), full_page=True)
     page.context.close()
@@ -290,7 +302,8 @@ def test_queries_read_as_the_analyst(built):
 
     url = source.analyst_url()
     assert "dgsa_analyst@" in url
-    assert queries.province(ROUND, PROVINCE, url)["on_list"] == mart_row(built["url"], PROVINCE)["on_list"]
+    code = built["province"]
+    assert queries.province(ROUND, code, url)["on_list"] == mart_row(built["url"], code)["on_list"]
     with pytest.raises(Exception, match="permission denied"):
         with source.cursor(url) as cur:
             cur.execute("SELECT count(*) FROM core.assessment")

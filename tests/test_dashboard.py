@@ -218,8 +218,11 @@ def test_data_docs_are_served_with_local_assets(ui):
 # ---------------------------------------------------------------- browser
 def test_browser_dgsa_page(ui, built, browser):  # noqa: F811 - fixture
     page = login(browser, ui)
+    nav = page.get_by_role("link", name="DG-SA").first
+    nav.wait_for(timeout=60_000)
+    page.wait_for_timeout(500)                                            # let the home page settle
     page.screenshot(path=ui.screenshot_path("dgsa-01-airflow-home-nav.png"))
-    page.get_by_role("link", name="DG-SA").first.click()                  # from the navigation
+    nav.click()                                                           # from the navigation
     page.wait_for_url("**/plugin/dgsa**")
     frame = page.frame_locator("iframe")
     frame.locator("body[data-ready='1']").wait_for(timeout=30_000)

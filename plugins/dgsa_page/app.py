@@ -14,6 +14,7 @@ analyst role (dgsa.dashboard.source), never recomputed.
 from __future__ import annotations
 
 import functools
+import logging
 import re
 import urllib.parse
 from pathlib import Path
@@ -24,6 +25,7 @@ from fastapi.staticfiles import StaticFiles
 
 from dgsa_page.auth import RequireAirflowUser
 
+log = logging.getLogger(__name__)
 URL_PREFIX = "/dgsa"
 STATIC = Path(__file__).resolve().parent / "static"
 CODE = re.compile(r"^\d{2}$")
@@ -44,11 +46,17 @@ def _queries():
 
 
 def _call(fn, *args):
+    import psycopg2  # noqa: PLC0415
+
     q = _queries()
     try:
         return fn(*args, url=_url())
     except q.NotFound as exc:
         raise HTTPException(status_code=404, detail=str(exc)) from exc
+    except psycopg2.OperationalError as exc:
+        log.warning("DG-SA: cannot read the warehouse as dgsa_analyst: %s", exc)
+        raise HTTPException(status_code=503, detail="cannot read the warehouse as dgsa_analyst: check DGSA_ANALYST_URL, "
+                                                    "the Airflow connection dgsa_analyst or DGSA_ANALYST_PASSWORD") from exc
 
 
 def _province_code(code: str) -> str:

@@ -232,7 +232,7 @@ async function openFollowup(code) {
     $("#followup-title").innerHTML = `รายชื่อที่ต้องติดตาม: ${esc(p.province_name_th)} รอบ ${esc(round)} <span class="en">Follow-up list: ${esc(p.province_name_en)}, round ${esc(round)}</span>`;
     const shown = f.rows.length < f.total ? ` · แสดง ${fmt(f.rows.length)} คนแรก ไฟล์ .xlsx มีครบทุกคน <span class="en">showing the first ${fmt(f.rows.length)}; the .xlsx has everyone</span>` : "";
     $("#followup-hint").innerHTML = `<span id="followup-total" data-total="${f.total}">${fmt(f.total)}</span> คนยังไม่ครบถ้วน <span class="en">${fmt(f.total)} people not yet compliant</span>${shown} · `
-      + `<a id="download-xlsx" class="button" href="${href}" download>ดาวน์โหลด .xlsx <span class="en" style="color:#fff">download</span></a>`;
+      + `<a id="download-xlsx" class="button" href="${href}" download>ดาวน์โหลด .xlsx <span class="en">download</span></a>`;
     const body = f.rows.map((r) => `<tr><td class="text">${esc(r.full_name)}</td><td class="text">${esc(r.unit)}</td><td class="text">${esc(r.position)}</td>`
       + `<td class="text"><span class="status ${esc(r.status)}">${bi(...(STATUS[r.status] || [r.status, r.status]))}</span></td>`
       + `<td class="text">${(r.problems || []).map((x) => esc((STATUS[x] || [x])[0])).join(", ")}</td><td class="text mono">${esc(r.citizen_id_masked)}</td>`

@@ -99,20 +99,23 @@ def _check_evaluated(name: str, result) -> None:
         raise ContractError(f"suite {name}: expectations could not be evaluated: {broken[:5]}")
 
 
-def validate_frame(name: str, df, parameters: dict | None = None):
+def validate_frame(name: str, df, parameters: dict | None = None, detail=None):
     """Validate a DataFrame (which has file_id and source_row columns when rows are judged).
 
     Two passes, because GX's cost is mostly per expectation, not per row: every expectation
-    with BOOLEAN_ONLY first (about half the cost of COMPLETE), then only the ones that failed
-    again with COMPLETE, which lists the failing rows' (file_id, source_row)."""
+    with SUMMARY first (counts, no values: about half the cost of COMPLETE), then only the
+    ones that failed again with COMPLETE, which lists the failing rows' (file_id, source_row).
+    detail(result) -> bool may decline the second pass (a file already beyond the file gate:
+    its rows' details would cost memory in proportion to its bad rows, for nothing)."""
     _gx_mod, _context, batch_definition = _gx()
     started = time.perf_counter()
     batch = batch_definition.get_batch(batch_parameters={"dataframe": df})
     params = parameters or {}
     with gx_memo.memoised():
-        result = batch.validate(suite(name), result_format="BOOLEAN_ONLY", expectation_parameters=params)
+        result = batch.validate(suite(name), result_format={"result_format": "SUMMARY", "partial_unexpected_count": 0},
+                                expectation_parameters=params)
     failed = {str(r.expectation_config.id) for r in result.results if not r.success}
-    if failed:
+    if failed and (detail is None or detail(result)):
         index_cols = [c for c in INDEX_COLUMNS if c in df.columns]
         result_format = {"result_format": "COMPLETE", "unexpected_index_column_names": index_cols,
                          "return_unexpected_index_query": False, "partial_unexpected_count": 0}
@@ -213,10 +216,16 @@ def verdicts(result) -> list[Verdict]:
 def sanitised(result) -> dict:
     """The suite result as JSON, without any cell value (no citizen ID can leak into the
     audit tables or Data Docs); counts, percentages and aggregate observed values stay."""
-    data = result.to_json_dict()
-    for r in data.get("results", []):
-        for key in _VALUE_KEYS:
-            (r.get("result") or {}).pop(key, None)
+    kept = []   # value lists are set aside before serialising (they can be millions of rows), then put back
+    for r in result.results:
+        res = r.result if isinstance(r.result, dict) else {}
+        kept.append({key: res.pop(key) for key in _VALUE_KEYS if key in res})
+    try:
+        data = result.to_json_dict()
+    finally:
+        for r, values in zip(result.results, kept):
+            if values:
+                r.result.update(values)
     return data
 
 

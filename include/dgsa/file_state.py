@@ -22,6 +22,7 @@ class FileRecord:
     received_at: dt.datetime
     size_bytes: int
     sha256: str | None = None
+    modified_at: dt.datetime | None = None
 
 
 @dataclass
@@ -45,6 +46,7 @@ class Prepared:
     typer: RowTyper | None = None
     missing: list[str] = field(default_factory=list)
     validation: list[tuple] = field(default_factory=list)   # rows for audit.validation_result
+    too_bad: int | None = None   # a big file's worst rule breaks on this many rows: beyond the gate, no row detail
 
     @property
     def data_rows(self) -> int:

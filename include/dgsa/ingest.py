@@ -19,7 +19,9 @@ log = logging.getLogger(__name__)
 
 
 def prepare(url: str | None = None) -> dict:
-    """Migrations to head, then reference data from include/config (idempotent)."""
+    """Migrations to head, then reference data from include/config (idempotent). An
+    unreachable warehouse fails here, in one plain line (db.WarehouseUnavailable)."""
+    db.connect(url).close()
     migrate.upgrade(url)
     return migrate.seed_reference(url)
 
@@ -118,7 +120,11 @@ def main(argv=None) -> None:
     parser.add_argument("--drive", type=Path, required=True)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    print(json.dumps(run_all(args.drive), indent=2, default=str, ensure_ascii=False))
+    try:
+        totals = run_all(args.drive)
+    except db.WarehouseUnavailable as exc:      # not a bug: say it plainly, no stack trace
+        raise SystemExit(f"dgsa ingest: {exc}") from None
+    print(json.dumps(totals, indent=2, default=str, ensure_ascii=False))
 
 
 if __name__ == "__main__":

@@ -12,6 +12,7 @@ every file is a bug and fails the step (contract.ContractError).
 """
 from __future__ import annotations
 
+import functools
 import itertools
 import logging
 from collections import Counter
@@ -47,10 +48,11 @@ def judge(batch: list[Prepared], url: str | None, run_name: str) -> None:
     with db.transaction(url) as conn, conn.cursor() as cur:
         params = parameters(cur)
         groups: dict[tuple, list[Prepared]] = {}
-        for p in batch:
+        for p in batch:     # a big file is judged alone, so that GX's counts are its own
             if p.outcome is None and not p.missing and p.data_rows:
-                groups.setdefault((p.rec.kind, p.typer.framework_version), []).append(p)
-        for (kind, framework), members in groups.items():
+                alone = p.rec.file_id if p.data_rows >= detail_min_rows() else None
+                groups.setdefault((p.rec.kind, p.typer.framework_version, alone), []).append(p)
+        for (kind, framework, _alone), members in groups.items():
             fw_params = {**{k: v for k, v in params.items() if k != "targets"},
                          "levels": params["levels"].get(framework, [])}
             _isolating(members, lambda ms: _judge_rows(cur, ms, kind, params["targets"].get(framework, {}),
@@ -98,12 +100,45 @@ def _judge_rows(cur, members: list[Prepared], kind: str, targets: dict, params: 
         frames["submission_skills"] = _skill_frame(typed, targets)
     del typed
     for suite, frame in frames.items():
-        result = contract.validate_frame(suite, frame, params)
+        result = contract.validate_frame(suite, frame, params, detail=_worth_detail(members, params))
         vid = contract.record_run(cur, run_name=run_name, suite_name=suite, result=result,
                                   target=f"{kind} files {_ids(members)}")
-        _apply_row_verdicts(members, contract.verdicts(result), vid, suite)
+        verdicts = contract.verdicts(result)
+        if members[0].too_bad is not None:          # beyond the gate: counts only, and no further suite
+            _apply_counts(members[0], verdicts, vid, suite)
+            break
+        _apply_row_verdicts(members, verdicts, vid, suite)
     for p in members:
         p.typed.rejections.sort(key=lambda r: r.source_row)
+
+
+def detail_min_rows() -> int:
+    """Files with at least this many data rows are judged alone, and when one rule alone
+    already breaks on more than DGSA_MAX_BAD_ROW_SHARE of their rows (so the file gate will
+    reject them whole: TOO_MANY_BAD_ROWS), their rows are not itemised in audit.rejected_row:
+    audit.validation_result keeps the count per rule. Bounds memory and time by this
+    setting, not by how many bad rows a file holds."""
+    return int(config.float_setting("DGSA_DETAIL_MIN_ROWS", 20_000))
+
+
+def _worth_detail(members: list[Prepared], params: dict):
+    if len(members) != 1 or members[0].data_rows < detail_min_rows():
+        return None
+    p = members[0]
+
+    def decide(result) -> bool:
+        worst = max(((r.result or {}).get("unexpected_count") or 0 for r in result.results), default=0)
+        if worst > params["max_bad_row_share"] * p.data_rows:
+            p.too_bad = worst
+            return False
+        return True
+    return decide
+
+
+def _apply_counts(p: Prepared, verdicts: list, validation_id: int, suite: str) -> None:
+    for v in verdicts:
+        p.validation.append((validation_id, p.rec.file_id, suite, v.position + 1, v.type, v.column,
+                             v.meta.get("reason_code"), v.success, p.data_rows, v.unexpected_count or 0))
 
 
 def _judge_gate(cur, gated: list[Prepared], params: dict, run_name: str) -> None:
@@ -138,10 +173,17 @@ def _apply_row_verdicts(members: list[Prepared], verdicts: list, validation_id: 
             if cell in reported[fid]:
                 continue   # one cell, one reason: the first broken rule in suite order
             reported[fid].add(cell)
-            fill = {"column": column or "", "detail": v.meta.get("detail", "").format(**key)}
+            detail = v.meta.get("detail", "").format(**key)
             p.typed.rejections.append(Rejection(
                 source_row, v.meta["reason_code"], column, p.cell(source_row, fld) if fld else None,
-                v.meta["message_th"].format(**fill), v.meta["message_en"].format(**fill)))
+                _message(v.meta["message_th"], column or "", detail),
+                _message(v.meta["message_en"], column or "", detail)))
+
+
+@functools.lru_cache(maxsize=4096)
+def _message(template: str, column: str, detail: str) -> str:
+    """A rejection's message (one string shared by every row with the same reason and column)."""
+    return template.format(column=column, detail=detail)
 
 
 def _skill_frame(typed, targets: dict[str, set]):
@@ -165,12 +207,12 @@ def _skill_frame(typed, targets: dict[str, set]):
 
 
 def _gate_row(p: Prepared) -> dict:
-    bad = len(p.typed.rejected_rows)
+    bad = len(p.typed.rejected_rows) if p.too_bad is None else p.too_bad     # (at least) this many bad rows
     judged = p.data_rows > 0 and not p.missing
     return {"file_id": p.rec.file_id, "data_rows": p.data_rows,
             "missing_columns": ", ".join(p.missing) or None,
             "rejected_share": bad / p.data_rows if judged else None,
-            "rejected_ratio": f"{bad}/{p.data_rows}"}
+            "rejected_ratio": f"{'≥' if p.too_bad is not None else ''}{bad}/{p.data_rows}"}
 
 
 def _apply_gate_verdicts(gated: list[Prepared], verdicts: list, validation_id: int) -> None:

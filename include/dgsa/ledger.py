@@ -104,6 +104,9 @@ def _record_version(cur, e: Entry, received, now, load_id) -> str:
     if row:  # same content, only the timestamp moved (touched, or copied again): same version
         cur.execute("UPDATE audit.source_file SET modified_at = %s, size_bytes = %s, last_seen_at = %s "
                     "WHERE file_id = %s", (e.mtime, e.size, now, row[0]))
+        # a version skipped because it was being written to, now back as it was: read it this time
+        cur.execute("""UPDATE audit.source_file SET status = 'new', reason_code = NULL, message = NULL,
+                         processed_at = NULL WHERE file_id = %s AND reason_code = 'FILE_CHANGED'""", (row[0],))
         return "touched"
     status, reason, duplicate_of = e.status or "new", e.reason_code, None
     if status == "new" and e.size > 0:

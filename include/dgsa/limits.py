@@ -229,17 +229,16 @@ def _eocd_entries(fh: BinaryIO) -> int | None:
     return entries
 
 
-_CELL_REF = re.compile(rb'<(?:\w+:)?c\b[^>]*?\br="([A-Z]{1,4})(\d{1,8})"')
-_ROW_REF = re.compile(rb'<(?:\w+:)?row\b[^>]*?\br="(\d{1,8})"')
-_ROW_TAG = re.compile(rb"<(?:\w+:)?row\b")
-_CELL_TAG = re.compile(rb"<(?:\w+:)?c\b")
+_FAST_CELL = re.compile(rb'<c r="([A-Z]{1,4})(\d{1,8})"[^>]*?(/?)>')       # (column, row, "/" if empty)
+_ANY_CELL = re.compile(rb"<(?:\w+:)?c\b([^>]*?)(/?)>")                    # (attributes, "/" if empty)
+_REF_IN_ATTRS = re.compile(rb'\br="([A-Z]{1,4})(\d{1,8})"')
 
 
 @dataclass
 class SheetShape:
-    rows: int = 0        # highest row number (or count of <row> elements, whichever is larger)
+    rows: int = 0        # highest row number of a cell that holds something
     columns: int = 0     # highest column number in a cell reference
-    cells: int = 0       # <c> elements (cells with and without values)
+    cells: int = 0       # <c> elements that hold something
     row_tags: int = 0    # <row> elements (rows without an r attribute count too)
 
 
@@ -337,20 +336,30 @@ def _inflate_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, total: int) -> i
 
 
 def _measure(data: bytes, shape: SheetShape, member: str) -> None:
-    for m in _CELL_REF.finditer(data):
-        col = column_number(m.group(1))
-        if col > shape.columns:
-            shape.columns = col
-        row = int(m.group(2))
-        if row > shape.rows:
-            shape.rows = row
-    for m in _ROW_REF.finditer(data):
-        row = int(m.group(1))
-        if row > shape.rows:
-            shape.rows = row
-    shape.cells += len(_CELL_TAG.findall(data))
-    shape.row_tags += len(_ROW_TAG.findall(data))
-    shape.rows = max(shape.rows, shape.row_tags)
+    # Only cells that hold something count: calamine skips a formatted empty cell
+    # (`<c r="O1048576" s="2"/>`, a sheet "formatted to the last row"), so such cells and
+    # their rows cost nothing and must not reject the file. Excel and openpyxl write
+    # `<c r="B7" ...>`: a plain pattern finds those fast; any other layout (namespaces, r not
+    # first, no r) takes the general pattern. Python runs over what is distinct only.
+    cell_tags = data.count(b"<c ") + data.count(b"<c>")
+    cells = _FAST_CELL.findall(data)
+    if len(cells) != cell_tags or b":c " in data or b":c>" in data:
+        cells = []
+        for attrs, slash in _ANY_CELL.findall(data):
+            ref = _REF_IN_ATTRS.search(attrs)
+            cells.append((ref.group(1), ref.group(2), slash) if ref else (b"", b"", slash))
+    valued = [(col, row) for col, row, slash in cells if not slash]
+    letters = {col for col, _row in valued if col}
+    if letters:
+        shape.columns = max(shape.columns, max(map(column_number, letters)))
+    rows = [row for _col, row in valued if row]
+    if rows:
+        shape.rows = max(shape.rows, max(map(int, rows)))
+    shape.row_tags += data.count(b"<row")
+    if len(rows) < len(valued):          # cells placed by position: every row tag may hold them
+        shape.rows = max(shape.rows, shape.row_tags)
+        shape.columns = max(shape.columns, 1)
+    shape.cells += len(valued)
     sheet = member.rsplit("/", 1)[-1]
     check_sheet_shape(shape.rows, shape.columns, sheet)
     if shape.cells > max_cells():

@@ -22,7 +22,7 @@ import logging
 import time
 from pathlib import Path
 
-from dgsa import config, contract, db, headers, readers
+from dgsa import config, contract, db, headers, limits, readers
 from dgsa.judge import judge
 from dgsa.normalise import Bad
 from dgsa.pii import scrub
@@ -61,7 +61,8 @@ def batch_rows() -> int:
 def load_files(file_ids: list[int], root: Path, url: str | None = None, run_name: str = "manual") -> list[Outcome]:
     """Load ledger entries in status 'new': prepare, judge in batches, write one by one."""
     with db.transaction(url) as conn, conn.cursor() as cur:
-        cur.execute("""SELECT file_id, rel_path, kind, province_code, round_code, received_at, size_bytes, sha256
+        cur.execute("""SELECT file_id, rel_path, kind, province_code, round_code, received_at, size_bytes, sha256,
+                              modified_at
                        FROM audit.source_file WHERE file_id = ANY(%s) AND status = 'new' ORDER BY file_id""",
                     (list(file_ids),))
         records = [FileRecord(*r) for r in cur.fetchall()]
@@ -119,11 +120,15 @@ def _prepare(p: Prepared, root: Path) -> None:
         raise Bad("FILE_EMPTY")
     started = time.perf_counter()
     path = root / rec.rel_path
+    limits.check_size(path.stat().st_size)          # before a byte is read
     data = path.read_bytes()
     if rec.sha256 and hashlib.sha256(data).hexdigest() != rec.sha256:
         raise Bad("FILE_CHANGED")      # not the version the ledger recorded: the next scan takes the new one
+    limits.check_bytes(data, path.name)             # zip directory, inflated size, sheet shape, lines: before parsing
     book = readers.read_bytes(data, path.name, clean=False)   # "" is an empty cell from here on
     del data
+    if _changed(path, rec):                         # written to while we read it: not this version
+        raise Bad("FILE_CHANGED")
     TIMING["read"] += time.perf_counter() - started
     started = time.perf_counter()
     p.info.update(file_format=book.file_format, encoding=book.encoding)
@@ -142,6 +147,16 @@ def _prepare(p: Prepared, root: Path) -> None:
                        received_at=rec.received_at, framework_version=framework, roster_round=rec.round_code)
     p.typed = type_grid(grid.rows, match, p.typer)
     TIMING["type"] += time.perf_counter() - started
+
+
+def _changed(path: Path, rec: FileRecord) -> bool:
+    """The file on disk is no longer the version the ledger recorded (size or mtime moved)."""
+    from dgsa.drive import _mtime, sha256  # noqa: PLC0415
+
+    st = path.stat()
+    if rec.modified_at is None or (st.st_size, _mtime(st)) == (rec.size_bytes, rec.modified_at):
+        return False
+    return sha256(path) != rec.sha256          # only touched (same bytes): still this version
 
 
 def write(p: Prepared, conn) -> Outcome:

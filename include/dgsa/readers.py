@@ -21,6 +21,7 @@ import io
 from dataclasses import dataclass
 from pathlib import Path
 
+from dgsa import limits
 from dgsa.normalise import Bad
 
 EXCEL_SUFFIXES = {".xlsx", ".xlsm", ".xls"}
@@ -90,8 +91,11 @@ def _read_excel(data: bytes, suffix: str, clean: bool = True) -> Workbook:
         sheets = []
         for name in wb.sheet_names:
             sheet = wb.get_sheet_by_name(name)
+            limits.check_sheet_shape(sheet.height, sheet.width, name)   # before any cell becomes a Python object
             rows = sheet.to_python(skip_empty_area=False)
             sheets.append(Grid(name, [[_cell(v) for v in row] for row in rows] if clean else rows))
+    except Bad:
+        raise
     except Exception as exc:  # calamine raises several error types for broken files
         msg = str(exc).lower()
         if "password" in msg or "encrypt" in msg:

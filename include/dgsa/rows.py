@@ -32,7 +32,7 @@ _PAD = object()          # a cell beyond a short row's end (zip_longest's filler
 _CID_WEIGHTS = np.arange(13, 1, -1)
 
 
-@dataclass
+@dataclass(slots=True)
 class Rejection:
     source_row: int
     reason_code: str

@@ -6,6 +6,9 @@ VENV_STAMP := .venv/.installed-$(shell sha1sum requirements.txt | cut -c1-12)
 DEMO_DRIVE := $(CURDIR)/demo/drive
 DEMO_PEOPLE ?= 3000
 DRIVE ?= $(DEMO_DRIVE)
+# the suite waits on PostgreSQL, Airflow and a browser more than on the CPU: 3 workers (pytest-xdist),
+# each with its own scratch warehouse and Airflow home, keep it under 10 minutes on 2 cores
+TEST_WORKERS ?= 3
 
 .PHONY: demo test pipeline airflow warehouse migrate airflow-db bench sample report docs feedback clean help
 
@@ -49,7 +52,7 @@ demo: warehouse airflow-db
 	@echo "== Data Docs: $${DGSA_DOCS_DIR:-.dgsa/data_docs}/index.html (rebuilt by dgsa_marts; make docs)"
 
 test: warehouse
-	@$(ENV) python -m pytest -q tests
+	@$(ENV) python -m pytest -q -n $(TEST_WORKERS) -p no:warnings tests
 
 # ---------------------------------------------------------------- running
 pipeline: warehouse airflow-db

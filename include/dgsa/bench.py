@@ -146,7 +146,8 @@ def run(sizes, *, naive_max: int = 100_000, seed: int = 7, bad_share: float = BA
         log_root: Path | None = None, parse_repeats: int = 3, nightly_marts: bool = True) -> dict:
     base_url = config.warehouse_url()
     report = {"machine": machine(), "settings": {"sizes": list(sizes), "seed": seed, "bad_share": bad_share,
-                                                 "naive_max": naive_max, "load_tasks": os.environ.get("DGSA_LOAD_TASKS")},
+                                                 "naive_max": naive_max,
+                                                 "pipeline": {k: os.environ.get(k, v) for k, v in af.BENCH_SETTINGS.items()}},
               "sizes": []}
     with tempfile.TemporaryDirectory(prefix="dgsa-bench-", dir=work_dir) as tmp:
         work = Path(tmp)

@@ -130,8 +130,9 @@ def write_markdown(report: dict, path: Path, json_path: Path | None) -> None:
              f"{report['settings']['bad_share']}` (about 70 % .xlsx, 30 % .csv; on-time submissions split by unit "
              "above 1,000 rows, one late file per province; the roster one workbook)",
              "- pipeline: `airflow dags test dgsa_ingest`, then `dgsa_marts`, in a throw-away AIRFLOW_HOME, into a "
-             "fresh scratch database per size; `DGSA_LOAD_TASKS`="
-             f"{report['settings'].get('load_tasks') or 'unset (one task per province)'}",
+             "fresh scratch database per size; settings changed from the defaults: "
+             + ", ".join(f"`{k}={v}`" for k, v in (report['settings'].get('pipeline') or {}).items())
+             + " (one load task per core; limits that admit a roster of a million rows and more)",
              "- limit: every file's data rows exported to CSV (untimed), then one `psql` session `\\copy`-ing them "
              "into plain text tables",
              "- naive: pandas `read_excel`/`read_csv` (default engines) + `to_sql` (defaults), one table per file; "

@@ -202,6 +202,7 @@ def write_workbook(path: Path, content: dict, as_of: dt.datetime) -> None:
 
     plain, bold = Font(name=FONT, size=FONT_SIZE), Font(name=FONT, size=FONT_SIZE, bold=True)
     title_font, fill = Font(name=FONT, size=FONT_SIZE + 4, bold=True), PatternFill("solid", fgColor="DDEBF7")
+    wrap = Alignment(vertical="top", wrap_text=True)      # one style object for every cell (not one per cell)
     wb = Workbook()
     wb.remove(wb.active)
     titles = {"summary": "สรุป / Summary", "rejected": "แถวที่ถูกปฏิเสธ / Rejected rows",
@@ -216,7 +217,7 @@ def write_workbook(path: Path, content: dict, as_of: dt.datetime) -> None:
             for c, value in enumerate(values, start=1):
                 cell = ws.cell(row=r, column=c)
                 safe_cell(cell, value)
-                cell.font, cell.alignment = plain, Alignment(vertical="top", wrap_text=True)
+                cell.font, cell.alignment = plain, wrap
                 if value not in (None, "") and r > 2:
                     widths[c] = max(widths.get(c, 0), min(60, max(len(line) for line in str(value).split("\n"))))
         ws.cell(row=1, column=1).font = title_font

@@ -44,15 +44,8 @@ def connect(url: str | None = None):
 @contextlib.contextmanager
 def transaction(url: str | None = None) -> Iterator:
     """A psycopg2 connection in one transaction: committed on success, rolled back on error."""
-    conn = connect(url)
-    try:
+    with connection(url) as conn, committed(conn):
         yield conn
-        conn.commit()
-    except BaseException:
-        conn.rollback()
-        raise
-    finally:
-        conn.close()
 
 
 @contextlib.contextmanager

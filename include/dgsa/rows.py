@@ -209,16 +209,9 @@ class RowTyper:
         fw = config.frameworks()[framework_version]
         self.all_skills = [s["code"] for s in fw["skills"]]
 
-    def _get(self, row: list, fld: str):
-        j = self.cols.get(fld)
-        return row[j] if j is not None and j < len(row) else None
-
-    def cell(self, row: list, fld: str) -> str | None:
-        """A source cell as text for a rejection (citizen IDs masked)."""
-        return self.mask(fld, raw_text(self._get(row, fld)))
-
     @staticmethod
     def mask(fld: str, raw: str | None) -> str | None:
+        """A source cell's text as a rejection may show it (citizen IDs masked)."""
         return mask_citizen_id(raw) if fld == "citizen_id" else raw
 
     def type_rows(self, rows: list[list], source_rows: list[int]) -> dict[str, list]:

@@ -12,6 +12,7 @@ import json
 import os
 import signal
 import socket
+import stat
 import subprocess
 import sys
 import threading
@@ -435,7 +436,24 @@ print(json.dumps(out["totals"]["by_status"]))
 """
 
 
-def test_unreadable_file_and_folder_as_an_unprivileged_user(tmp_path_factory, warehouse, sql):
+@pytest.fixture
+def code_reachable_by_nobody():
+    """The checkout and its venv may sit under a folder only root may enter (a fresh clone in
+    `mktemp -d`, mode 0700): let others traverse (not list) those ancestors for the test, then
+    put their modes back."""
+    changed = []
+    for folder in [*reversed(ROOT.parents), ROOT]:
+        mode = folder.stat().st_mode
+        if not mode & stat.S_IXOTH:
+            os.chmod(folder, mode | stat.S_IXOTH)
+            changed.append((folder, mode))
+    yield
+    for folder, mode in reversed(changed):
+        os.chmod(folder, stat.S_IMODE(mode))
+
+
+def test_unreadable_file_and_folder_as_an_unprivileged_user(tmp_path_factory, warehouse, sql,
+                                                             code_reachable_by_nobody):
     """The whole ingest as `nobody` (setpriv): a file and a folder without read permission are
     recorded in the ledger (FILE_NO_ACCESS, FOLDER_NO_ACCESS), every other file loads; once
     readable, the next run loads them."""

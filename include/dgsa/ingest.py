@@ -2,7 +2,8 @@
 
     python -m dgsa.ingest --drive DIR      # scan, load roster, load every province, reconcile
 
-The DAG (dags/dgsa_ingest.py) runs the same steps, one mapped task per province.
+The DAG (dags/dgsa_ingest.py) runs the same steps, one mapped task per province (or per
+DGSA_LOAD_TASKS group of provinces).
 """
 from __future__ import annotations
 

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import json
 import logging
 import time
 from pathlib import Path
@@ -26,7 +25,7 @@ from dgsa import config, contract, db, headers, limits, readers
 from dgsa.judge import judge
 from dgsa.normalise import Bad
 from dgsa.pii import scrub
-from dgsa.file_state import AccountingError, FileRecord, Outcome, Prepared
+from dgsa.file_state import FileRecord, Outcome, Prepared
 from dgsa.rows import RowTyper, type_grid
 from dgsa.write import WRITE_ERRORS, write_file
 
@@ -163,37 +162,16 @@ def write(p: Prepared, conn) -> Outcome:
     """One transaction per file; a file another run has taken meanwhile is left alone. A value
     the warehouse refuses rejects this file (and nothing of it is kept but its ledger row)."""
     try:
-        o = write_file(p, conn, _finish)
+        o = write_file(p, conn)
     except WRITE_ERRORS as exc:
         log.warning("file %s: the warehouse refused it: %s: %s", p.rec.file_id, type(exc).__name__,
                     scrub(str(exc)).splitlines()[0][:200])
         p.reject("PROCESSING_ERROR", type(exc).__name__)
-        o = write_file(p, conn, _finish)
+        o = write_file(p, conn)
     if o.status != "skipped":
         log.info("file %s %s: %s %s read=%s loaded=%s rejected=%s skipped=%s", p.rec.file_id, p.rec.rel_path,
                  o.status, o.reason_code or "", o.rows_read, o.rows_loaded, o.rows_rejected, o.rows_skipped)
     return o
-
-
-def _finish(cur, rec: FileRecord, o: Outcome, info: dict) -> None:
-    if o.rows_read != o.rows_loaded + o.rows_rejected + o.rows_skipped:
-        raise AccountingError(f"file {rec.file_id}: read {o.rows_read} != loaded {o.rows_loaded} + rejected "
-                              f"{o.rows_rejected} + skipped {o.rows_skipped}")
-    message = None
-    if o.reason_code == "ROWS_REJECTED":
-        message = f"{o.rows_rejected} of {o.rows_read - o.rows_skipped} data rows rejected (see audit.rejected_row)"
-    elif o.reason_code:
-        message = config.message(o.reason_code, detail=o.detail)[1]
-    cur.execute("""UPDATE audit.source_file SET status = %s, reason_code = %s, message = %s, rows_read = %s,
-                     rows_loaded = %s, rows_rejected = %s, rows_skipped = %s, processed_at = now(),
-                     file_format = %s, encoding = %s, sheet_name = %s, header_row = %s, header = %s,
-                     column_map = %s, framework_version = %s
-                   WHERE file_id = %s""",
-                (o.status, o.reason_code, message, o.rows_read, o.rows_loaded, o.rows_rejected, o.rows_skipped,
-                 info.get("file_format"), info.get("encoding"), info.get("sheet_name"), info.get("header_row"),
-                 json.dumps(info.get("header"), ensure_ascii=False) if "header" in info else None,
-                 json.dumps(info.get("column_map")) if "column_map" in info else None,
-                 info.get("framework_version"), rec.file_id))
 
 
 def timing() -> dict:

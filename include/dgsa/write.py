@@ -8,13 +8,13 @@ levels are one jsonb object on their assessment row (core.assessment.skills); th
 from __future__ import annotations
 
 import io
-from collections.abc import Callable
+import json
 
 import pandas as pd
 import psycopg2
 
 from dgsa import config, db
-from dgsa.file_state import Outcome, Prepared
+from dgsa.file_state import AccountingError, FileRecord, Outcome, Prepared
 from dgsa.pii import person_key
 from dgsa.rows import mapped
 
@@ -29,11 +29,10 @@ ASSESSMENT_COLUMNS = ("file_id", "source_row", "round_code", "province_code", "c
                       "framework_version", "received_at", "skills")
 ROSTER_COLUMNS = ("file_id", "source_row", "round_code", "citizen_id", "person_key", "title", "first_name",
                   "last_name", "position", "position_level", "unit", "province_code", "assigned_group")
-_LEVELS = ("declared_target_level", "overall_level")
 _NA = pd.NA
 
 
-def write_file(p: Prepared, conn, finish: Callable) -> Outcome:
+def write_file(p: Prepared, conn) -> Outcome:
     """In one transaction on conn (an open connection: one per batch, not one per file)."""
     o, rec = p.outcome, p.rec
     with db.committed(conn), conn.cursor() as cur:
@@ -47,8 +46,29 @@ def write_file(p: Prepared, conn, finish: Callable) -> Outcome:
                 _write_rejections(cur, rec.file_id, p.typed)
             if o.status != "rejected":
                 _write_typed(cur, p)
-        finish(cur, rec, o, p.info)
+        _finish(cur, rec, o, p.info)
     return o
+
+
+def _finish(cur, rec: FileRecord, o: Outcome, info: dict) -> None:
+    if o.rows_read != o.rows_loaded + o.rows_rejected + o.rows_skipped:
+        raise AccountingError(f"file {rec.file_id}: read {o.rows_read} != loaded {o.rows_loaded} + rejected "
+                              f"{o.rows_rejected} + skipped {o.rows_skipped}")
+    message = None
+    if o.reason_code == "ROWS_REJECTED":
+        message = f"{o.rows_rejected} of {o.rows_read - o.rows_skipped} data rows rejected (see audit.rejected_row)"
+    elif o.reason_code:
+        message = config.message(o.reason_code, detail=o.detail)[1]
+    cur.execute("""UPDATE audit.source_file SET status = %s, reason_code = %s, message = %s, rows_read = %s,
+                     rows_loaded = %s, rows_rejected = %s, rows_skipped = %s, processed_at = now(),
+                     file_format = %s, encoding = %s, sheet_name = %s, header_row = %s, header = %s,
+                     column_map = %s, framework_version = %s
+                   WHERE file_id = %s""",
+                (o.status, o.reason_code, message, o.rows_read, o.rows_loaded, o.rows_rejected, o.rows_skipped,
+                 info.get("file_format"), info.get("encoding"), info.get("sheet_name"), info.get("header_row"),
+                 json.dumps(info.get("header"), ensure_ascii=False) if "header" in info else None,
+                 json.dumps(info.get("column_map")) if "column_map" in info else None,
+                 info.get("framework_version"), rec.file_id))
 
 
 def _copy_text(cur, table: str, columns: tuple, lines) -> None:
@@ -94,7 +114,7 @@ def _missing(v) -> bool:
 
 def _text_field(value) -> str:
     """A value in COPY's text format: \\N for null, backslash, tab and line breaks escaped."""
-    if value is None or value is _NA or (isinstance(value, float) and value != value):
+    if _missing(value):
         return "\\N"
     if isinstance(value, bool):
         return "t" if value else "f"

@@ -473,10 +473,13 @@ def test_unreadable_file_and_folder_as_an_unprivileged_user(tmp_path_factory, wa
             os.chmod(f, 0o644)
         os.chmod(drive / PROVINCE / "f0.xlsx", 0o000)
         os.chmod(drive / "provinces/52-ลำปาง/hidden", 0o000)
-        proc = subprocess.run([setpriv, "--reuid=65534", "--regid=65534", "--clear-groups", sys.executable, "-c",
-                               UNPRIVILEGED, str(drive)], env=_env(warehouse, HOME=str(base)), capture_output=True,
-                              text=True, timeout=600, cwd=base)
-        assert proc.returncode == 0, proc.stderr[-3000:]
+        def ingest_as_nobody():
+            proc = subprocess.run([setpriv, "--reuid=65534", "--regid=65534", "--clear-groups", sys.executable, "-c",
+                                   UNPRIVILEGED, str(drive)], env=_env(warehouse, HOME=str(base)),
+                                  capture_output=True, text=True, timeout=600, cwd=base)
+            assert proc.returncode == 0, proc.stderr[-3000:]
+
+        ingest_as_nobody()
         got = dict(sql("SELECT rel_path, status || ':' || coalesce(reason_code, '') FROM audit.source_file"))
         assert got[f"{PROVINCE}/f1.xlsx"] == "loaded:"
         assert got["provinces/51-ลำพูน/ok.xlsx"] == "loaded:"
@@ -486,10 +489,7 @@ def test_unreadable_file_and_folder_as_an_unprivileged_user(tmp_path_factory, wa
         # access granted again: the next scan reads both (no-access rows are looked at every scan)
         os.chmod(drive / PROVINCE / "f0.xlsx", 0o644)
         os.chmod(drive / "provinces/52-ลำปาง/hidden", 0o755)
-        again = subprocess.run([setpriv, "--reuid=65534", "--regid=65534", "--clear-groups", sys.executable, "-c",
-                                UNPRIVILEGED, str(drive)], env=_env(warehouse, HOME=str(base)), capture_output=True,
-                               text=True, timeout=600, cwd=base)
-        assert again.returncode == 0, again.stderr[-3000:]
+        ingest_as_nobody()
         got = dict(sql("SELECT rel_path, status FROM audit.source_file WHERE status IN ('loaded', 'new')"))
         assert got == {f"{PROVINCE}/f0.xlsx": "loaded", f"{PROVINCE}/f1.xlsx": "loaded",
                        "provinces/51-ลำพูน/ok.xlsx": "loaded", "provinces/52-ลำปาง/hidden/x.xlsx": "loaded"}

@@ -73,6 +73,14 @@ airflow: warehouse airflow-db
 	@DGSA_DRIVE="$(abspath $(DRIVE))" AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION=False \
 	  AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS=admin:admin $(ENV) airflow standalone
 
+.PHONY: airflow-celery
+airflow-celery: warehouse
+	@echo "== docker-compose.yaml's CeleryExecutor deployment as local processes: $${DGSA_WORKERS:-2} worker(s),"
+	@echo "   broker $${DGSA_CELERY_BROKER:-redis://127.0.0.1:6379/0}, metadata + results in PostgreSQL database"
+	@echo "   $${DGSA_CELERY_DB:-dgsa_airflow_celery}, drive $(abspath $(DRIVE)); UI http://127.0.0.1:$${DGSA_AIRFLOW_PORT:-8080}"
+	@echo "   (user admin, password in .dgsa/celery/simple_auth_manager_passwords.json.generated). Ctrl-C stops it."
+	@DGSA_DRIVE="$(abspath $(DRIVE))" bin/airflow-celery
+
 sample: $(VENV_STAMP)
 	@$(ENV) python -m dgsa.sample --out $(or $(OUT),$(DEMO_DRIVE)) --people $(DEMO_PEOPLE) --seed 2563 $(if $(MESSY),--messy)
 

@@ -52,7 +52,6 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE = ROOT / "docker-compose.yaml"
-COMPOSE_ONLY = re.compile(r"\$\{|metadata-db|warehouse-db|airflow-apiserver|redis:|/opt/airflow|/data/drive")
 
 
 # ---------------------------------------------------------------- reading docker-compose.yaml
@@ -62,6 +61,16 @@ def compose_spec(path: Path = COMPOSE) -> dict:
 
 def common_environment(spec: dict) -> dict[str, str]:
     return {k: str(v) for k, v in spec["x-airflow-common"]["environment"].items()}
+
+
+def compose_only(spec: dict) -> re.Pattern:
+    """What only exists inside compose: a `${...}` from .env, a service's host name, a path inside
+    the containers (the targets of x-airflow-common's volumes)."""
+    hosts = "|".join(re.escape(name) for name in spec["services"])
+    targets = [[seg for seg in str(v).split(":") if seg not in ("ro", "rw")][-1]
+               for v in spec["x-airflow-common"].get("volumes", [])]
+    paths = "|".join(re.escape(t) for t in targets if t.startswith("/"))
+    return re.compile(rf"\$\{{|[/@](?:{hosts})(?:[:/]|$)" + (rf"|(?:^|[=:\s])(?:{paths})(?:/|$)" if paths else ""))
 
 
 def airflow_services(spec: dict) -> dict[str, dict]:
@@ -154,13 +163,14 @@ def environment(settings: Settings, spec: dict | None = None) -> dict[str, str]:
     then the local choices above."""
     spec = spec or compose_spec()
     env = dict(settings.env)
+    only_in_compose = compose_only(spec)
     for name, value in common_environment(spec).items():
         if name in TRANSLATE:
             local = TRANSLATE[name](settings)
             if local is None:
                 continue
             env[name] = local
-        elif COMPOSE_ONLY.search(value):
+        elif only_in_compose.search(value):
             raise SystemExit(f"docker-compose.yaml sets {name}={value!r}, which names something that only exists in "
                              f"compose: add its local value to TRANSLATE in {Path(__file__).relative_to(ROOT)}")
         else:

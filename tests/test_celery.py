@@ -1,0 +1,365 @@
+"""The compose deployment run natively (`bin/airflow-celery`, what `make airflow-celery` runs):
+CeleryExecutor, Redis broker, PostgreSQL metadata + results, two Celery workers, through the
+REAL scheduler (not `airflow dags test`).
+
+* test_two_workers_same_warehouse: the scheduler runs dgsa_ingest, the asset triggers
+  dgsa_marts; the mapped load tasks ran on both workers (task instances' hostnames), the
+  contract tables equal a single-process `make pipeline` on the same drive, row accounting holds.
+* test_worker_killed_mid_load: one worker's whole process tree is SIGKILLed while its
+  load_province is writing files; the scheduler finds the task instance without a heartbeat,
+  the try fails, an alert names the worker and the province, the retry loads the rest, the run
+  ends green and the ledger and every contract table equal the single-process run.
+
+Settings the recovery relies on (set here so the test takes minutes, not the defaults' 5+ min):
+  [scheduler] task_instance_heartbeat_timeout = 20 s   (default 300: a running task instance
+      whose heartbeat is older is failed by the scheduler)
+  [scheduler] task_instance_heartbeat_timeout_detection_interval = 2 s  (default 10)
+  [workers] min_heartbeat_interval = 5 s (default; the worker's supervisor heartbeats the TI)
+  retries: DGSA_TASK_RETRIES = 1 (the DAGs default to 2), retry delay DGSA_TASK_RETRY_DELAY
+  (the DAGs: 2 min, exponential backoff)
+Each test uses its own AIRFLOW_HOME, PostgreSQL databases, free ports, a Redis DB number it
+claims, and a queue of its own; every process started is killed (by session) even on failure.
+"""
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import re
+import signal
+import subprocess
+import time
+import uuid
+from pathlib import Path
+
+import psycopg2
+import pytest
+import redis
+from sqlalchemy.engine import make_url
+
+import contract_tables
+
+ROOT = Path(__file__).resolve().parent.parent
+LAUNCHER = ROOT / "bin" / "airflow-celery"
+PEOPLE = int(os.environ.get("DGSA_CELERY_TEST_PEOPLE", "3000"))
+SEED = 2204
+HOST = os.uname().nodename
+
+
+# ---------------------------------------------------------------- helpers
+def _server() -> str:
+    url = os.environ.get("DGSA_WAREHOUSE_URL")
+    if not url:
+        pytest.fail("DGSA_WAREHOUSE_URL is not set: run the tests with `make test` (or bin/dgsa-env)")
+    return url
+
+
+def _admin(url: str):
+    u = make_url(url)
+    conn = psycopg2.connect(host=u.host or "127.0.0.1", port=u.port or 5432, user=u.username, password=u.password,
+                            dbname="postgres")
+    conn.autocommit = True
+    return conn
+
+
+@contextlib.contextmanager
+def scratch_db(prefix: str):
+    """A new database on the warehouse's server (name, url); dropped afterwards."""
+    name = f"{prefix}_{uuid.uuid4().hex[:8]}"
+    url = make_url(_server()).set(database=name).render_as_string(hide_password=False)
+    conn = _admin(url)
+    try:
+        with conn.cursor() as cur:
+            cur.execute(f'CREATE DATABASE "{name}"')
+        yield name, url
+    finally:
+        with conn.cursor() as cur:
+            cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.close()
+
+
+def query(url: str, sql: str, params=None) -> list[tuple]:
+    u = make_url(url)
+    conn = psycopg2.connect(host=u.host or "127.0.0.1", port=u.port or 5432, user=u.username, password=u.password,
+                            dbname=u.database)
+    try:
+        with conn, conn.cursor() as cur:
+            cur.execute(sql, params)
+            return cur.fetchall() if cur.description else []
+    finally:
+        conn.close()
+
+
+def sample_module() -> str:
+    """The sample generator (moving from dgsa.sample to dgsa_tools.sample)."""
+    return "dgsa_tools.sample" if (ROOT / "include" / "dgsa_tools" / "sample.py").exists() else "dgsa.sample"
+
+
+def make_drive(tmp: Path) -> Path:
+    drive = tmp / "drive"
+    subprocess.run([str(ROOT / "bin/dgsa-env"), "python", "-m", sample_module(), "--out", str(drive),
+                    "--people", str(PEOPLE), "--seed", str(SEED)], check=True, capture_output=True)
+    return drive
+
+
+def free_port() -> int:
+    import socket  # noqa: PLC0415
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextlib.contextmanager
+def claimed_redis_db():
+    """A Redis DB number (8-15) that was empty, claimed with a marker key; flushed afterwards."""
+    token = uuid.uuid4().hex
+    for n in range(8, 16):
+        r = redis.Redis(host="127.0.0.1", port=6379, db=n)
+        if r.dbsize() == 0 and r.set("dgsa-test-claim", token, nx=True):
+            try:
+                yield f"redis://127.0.0.1:6379/{n}"
+            finally:
+                if r.get("dgsa-test-claim") == token.encode():
+                    r.flushdb()
+            return
+    pytest.fail("no empty Redis DB among 8-15 on 127.0.0.1:6379")
+
+
+def single_process(drive: Path, tmp: Path) -> tuple[str, dict]:
+    """`make pipeline` (airflow dags test, one process) on the drive into a scratch warehouse."""
+    stack = contextlib.ExitStack()
+    name, url = stack.enter_context(scratch_db("dgsa_single"))
+    env = dict(os.environ, AIRFLOW_HOME=str(tmp / "airflow_single"), DGSA_OUTBOX=str(tmp / "outbox_single"),
+               DGSA_DOCS_DIR=str(tmp / "docs_single"), DGSA_LOAD_TASKS="2")
+    env.pop("AIRFLOW_CONN_DGSA_WAREHOUSE", None)
+    proc = subprocess.run(["make", "--no-print-directory", "pipeline", f"DRIVE={drive}", f"DGSA_WAREHOUSE_URL={url}"],
+                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=900)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    return url, {"dump": contract_tables.dump(url), "stack": stack, "summary": _load_summary(url)}
+
+
+def _load_summary(url: str) -> dict:
+    rows = query(url, "SELECT summary FROM audit.load_run WHERE summary IS NOT NULL ORDER BY load_id DESC LIMIT 1")
+    return rows[0][0] if rows else {}
+
+
+def accounting_problems(url: str) -> list[str]:
+    """Row accounting, checked here independently of the reconcile task: for every file, rows
+    read = loaded + rejected + skipped, and the warehouse holds exactly that many typed rows,
+    rejected rows and raw rows."""
+    rows = query(url, """
+        WITH raw AS (SELECT file_id, count(*) FILTER (WHERE row_kind IN ('data', 'blank', 'total')) AS n
+                     FROM raw.source_row GROUP BY file_id),
+             typed AS (SELECT file_id, count(*) AS n FROM core.assessment GROUP BY file_id
+                       UNION ALL SELECT file_id, count(*) FROM core.roster_entry GROUP BY file_id),
+             rej AS (SELECT file_id, count(DISTINCT source_row) AS n FROM audit.rejected_row GROUP BY file_id)
+        SELECT f.rel_path, f.status, f.rows_read, f.rows_loaded, f.rows_rejected, f.rows_skipped,
+               coalesce(raw.n, 0), coalesce(typed.n, 0), coalesce(rej.n, 0)
+        FROM audit.source_file f LEFT JOIN raw USING (file_id) LEFT JOIN typed USING (file_id)
+             LEFT JOIN rej USING (file_id) WHERE f.status IN ('loaded', 'partially_loaded')""")
+    assert rows, "no file loaded"
+    return [f"{path} ({status}): read={r} loaded={lo} rejected={rj} skipped={sk} raw={raw} typed={t} rej={rr}"
+            for path, status, r, lo, rj, sk, raw, t, rr in rows
+            if not (r == lo + rj + sk and raw == r and t == lo and rr == rj)]
+
+
+def assert_same_warehouse(url: str, baseline: dict) -> None:
+    got = contract_tables.dump(url)
+    assert sum(len(v) for v in got.values()) > 1000
+    # lists, not sets: a row written twice is a difference
+    different = [name for name in baseline["dump"] if got[name] != baseline["dump"][name]]
+    assert not different, (different, contract_tables.differences(baseline["dump"], got),
+                           {n: (len(baseline["dump"][n]), len(got[n])) for n in different})
+
+
+# ---------------------------------------------------------------- the deployment
+class Celery:
+    """bin/airflow-celery in a throw-away home, on scratch databases, a claimed Redis DB, free ports."""
+
+    def __init__(self, tmp: Path, drive: Path, warehouse_url: str, broker: str, metadata_db: str, **settings):
+        self.home = tmp / "celery_home"
+        self.port = free_port()
+        self.metadata_url = make_url(_server()).set(database=metadata_db).render_as_string(hide_password=False)
+        self.env = dict(os.environ, DGSA_CELERY_HOME=str(self.home), DGSA_CELERY_DB=metadata_db,
+                        DGSA_CELERY_BROKER=broker, DGSA_AIRFLOW_PORT=str(self.port), DGSA_WORKERS="2",
+                        DGSA_WORKER_CONCURRENCY="1", DGSA_WAREHOUSE_URL=warehouse_url, DGSA_DRIVE=str(drive),
+                        DGSA_OUTBOX=str(tmp / "outbox_celery"), DGSA_DOCS_DIR=str(tmp / "docs_celery"),
+                        DGSA_LOAD_TASKS="2", AIRFLOW__OPERATORS__DEFAULT_QUEUE=f"dgsa-test-{uuid.uuid4().hex[:8]}",
+                        **settings)
+        for name in ("AIRFLOW_HOME", "AIRFLOW_CONN_DGSA_WAREHOUSE", "AIRFLOW__API__BASE_URL", "AIRFLOW__API__PORT",
+                     "AIRFLOW__CORE__EXECUTION_API_SERVER_URL", "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE"):
+            self.env.pop(name, None)
+        self.log_path = tmp / "airflow-celery.log"
+        self.proc: subprocess.Popen | None = None
+        self.sessions: set[int] = set()
+
+    def __enter__(self) -> "Celery":
+        log = open(self.log_path, "wb")   # noqa: SIM115
+        self.proc = subprocess.Popen([str(LAUNCHER)], env=self.env, stdout=log, stderr=subprocess.STDOUT,
+                                     start_new_session=True, cwd=ROOT)
+        log.close()
+        self.sessions.add(self.proc.pid)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+    def table(self) -> dict:
+        with contextlib.suppress(OSError, ValueError):
+            procs = json.loads((self.home / "processes.json").read_text())["processes"]
+            self.sessions |= {p["sid"] for p in procs.values()}
+            return procs
+        return {}
+
+    def stop(self) -> None:
+        """Ctrl-C's path (SIGINT to the launcher), then SIGKILL for anything left in any session seen."""
+        self.table()
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGINT)
+            try:
+                self.proc.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                pass
+        from dgsa_tools.celery_local import kill_session, session_pids  # noqa: PLC0415
+
+        left = {sid: session_pids(sid) for sid in self.sessions}
+        for sid in self.sessions:
+            kill_session(sid, signal.SIGKILL)
+        if self.proc:
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self.proc.wait(timeout=10)
+        self.left_behind = {sid: pids for sid, pids in left.items() if pids}
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+    def meta(self, sql: str, params=None) -> list[tuple]:
+        return query(self.metadata_url, sql, params)
+
+    def check_alive(self) -> None:
+        if self.proc.poll() is not None:
+            pytest.fail(f"bin/airflow-celery exited ({self.proc.returncode}):\n{self.log()[-3000:]}")
+
+    def runs(self) -> dict[str, list[tuple]]:
+        out: dict[str, list[tuple]] = {}
+        with contextlib.suppress(psycopg2.Error):
+            for dag_id, run_id, state, run_type, start, end in self.meta(
+                    "SELECT dag_id, run_id, state, run_type, start_date, end_date FROM dag_run ORDER BY id"):
+                out.setdefault(dag_id, []).append((run_id, state, run_type, start, end))
+        return out
+
+    def failure_report(self) -> str:
+        lines = []
+        with contextlib.suppress(psycopg2.Error):
+            for row in self.meta("""SELECT dag_id, task_id, map_index, try_number, state, hostname FROM task_instance
+                                    WHERE state NOT IN ('success') ORDER BY start_date"""):
+                lines.append(str(row))
+        logs = sorted((self.home / "logs").rglob("*.log"))
+        for path in [p for p in logs if "load_province" in str(p) or "services" in str(p)][-8:]:
+            text = path.read_text(errors="replace").splitlines()
+            lines += [f"--- {path.relative_to(self.home)}"] + [ln[:300] for ln in text[-12:]]
+        return "\n".join(lines)
+
+    def wait_for_marts(self, timeout: float, on_poll=None) -> dict[str, list[tuple]]:
+        """Until dgsa_ingest and the dgsa_marts run its asset triggered are both done."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            self.check_alive()
+            self.table()
+            runs = self.runs()
+            ingest, marts = runs.get("dgsa_ingest", []), runs.get("dgsa_marts", [])
+            if any(r[1] == "failed" for r in ingest + marts):
+                pytest.fail(f"a DAG run failed: {ingest + marts}\n{self.failure_report()}")
+            if ingest and all(r[1] == "success" for r in ingest) and marts and marts[-1][1] == "success":
+                return runs
+            if on_poll:
+                on_poll()
+            time.sleep(0.2 if on_poll else 2)
+        pytest.fail(f"no green dgsa_ingest + dgsa_marts within {timeout:.0f}s: {self.runs()}\n"
+                    f"{self.failure_report()}\n{self.log()[-2000:]}")
+
+    def task_instances(self, task_id: str) -> list[tuple]:
+        return self.meta("""SELECT map_index, try_number, state, hostname, start_date, end_date FROM task_instance
+                            WHERE dag_id = 'dgsa_ingest' AND task_id = %s ORDER BY map_index""", (task_id,))
+
+
+@pytest.fixture
+def baseline_and_drive(tmp_path):
+    drive = make_drive(tmp_path)
+    url, baseline = single_process(drive, tmp_path)
+    with baseline["stack"]:
+        yield drive, baseline
+
+
+@pytest.fixture
+def deployment_dbs():
+    with scratch_db("dgsa_celery_wh") as (_, warehouse_url), scratch_db("dgsa_celery_meta") as (meta_db, _), \
+            claimed_redis_db() as broker:
+        yield warehouse_url, meta_db, broker
+
+
+# ---------------------------------------------------------------- tests
+def test_compose_settings_are_the_local_settings():
+    """Every x-airflow-common setting of docker-compose.yaml reaches the local processes (as is, or
+    translated to the local server), and every compose Airflow service is one local process."""
+    from dgsa_tools import celery_local  # noqa: PLC0415
+
+    spec = celery_local.compose_spec()
+    settings = celery_local.Settings(dict(os.environ, DGSA_CELERY_HOME="/nonexistent/celery", DGSA_WORKERS="3",
+                                          AIRFLOW__API_AUTH__JWT_SECRET="x" * 64,
+                                          AIRFLOW__CORE__FERNET_KEY="k" * 44))
+    env = celery_local.environment(settings, spec)
+    only_in_compose = celery_local.compose_only(spec)
+    assert only_in_compose.search("redis://:@redis:6379/0") and only_in_compose.search("/data/drive")
+    assert only_in_compose.search("${METADATA_DB_PASSWORD}") and not only_in_compose.search("redis://127.0.0.1:6379/1")
+    for name, value in celery_local.common_environment(spec).items():
+        if name in celery_local.TRANSLATE:
+            assert not only_in_compose.search(env.get(name, "")), (name, env.get(name))
+        else:
+            assert env[name] == value, name
+    assert env["AIRFLOW__CORE__EXECUTOR"] == "CeleryExecutor"
+    assert env["AIRFLOW__CELERY__RESULT_BACKEND"].startswith("db+postgresql://")
+    assert env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"].endswith("/dgsa_airflow_celery")
+    init, plan = celery_local.process_plan(settings, spec)
+    assert "airflow db migrate" in init[-1]
+    names = [p["name"] for p in plan]
+    assert sorted(names) == ["api-server", "dag-processor", "scheduler", "triggerer", "worker1", "worker2", "worker3"]
+    services = {p["service"] for p in plan}
+    assert services == {n for n in celery_local.airflow_services(spec) if n != "airflow-init"}
+    workers = [p for p in plan if p["service"] == "airflow-worker"]
+    assert len({w["argv"][w["argv"].index("--celery-hostname") + 1] for w in workers}) == 3
+
+
+def test_no_redis_says_what_to_install(tmp_path):
+    proc = subprocess.run([str(LAUNCHER)], env=dict(os.environ, DGSA_CELERY_HOME=str(tmp_path),
+                                                    DGSA_CELERY_BROKER="redis://127.0.0.1:1/0"),
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and "Redis does not answer at redis://127.0.0.1:1/0" in lines[0], proc.stderr
+    assert "redis-server" in lines[0]
+
+
+def test_two_workers_same_warehouse(tmp_path, baseline_and_drive, deployment_dbs):
+    drive, baseline = baseline_and_drive
+    warehouse_url, meta_db, broker = deployment_dbs
+    started = time.monotonic()
+    with Celery(tmp_path, drive, warehouse_url, broker, meta_db, DGSA_TASK_RETRIES="0") as celery:
+        runs = celery.wait_for_marts(timeout=420)
+        loads = celery.task_instances("load_province")
+        workers = sorted({hostname for *_, hostname, _, _ in [r[:6] for r in loads]})
+        print(f"\nCelery run green in {time.monotonic() - started:.0f}s (start-up included); dgsa_ingest: "
+              f"{[(r[0], r[2]) for r in runs['dgsa_ingest']]}; dgsa_marts: {[(r[0], r[2]) for r in runs['dgsa_marts']]}")
+        for map_index, try_number, state, hostname, start, end in loads:
+            print(f"  load_province[{map_index}] try {try_number} {state} on {hostname} "
+                  f"({(end - start).total_seconds():.1f}s)")
+        every = celery.meta("SELECT DISTINCT hostname FROM task_instance WHERE hostname IS NOT NULL")
+    assert not celery.left_behind, f"processes left running: {celery.left_behind}"
+    assert len(loads) == 2 and {r[2] for r in loads} == {"success"}
+    assert workers == [f"worker1@{HOST}", f"worker2@{HOST}"], workers
+    assert {h for h, in every} <= {f"worker1@{HOST}", f"worker2@{HOST}"}
+    assert runs["dgsa_marts"][-1][2] == "asset_triggered"
+    assert accounting_problems(warehouse_url) == []
+    assert _load_summary(warehouse_url) == baseline["summary"]
+    assert_same_warehouse(warehouse_url, baseline)

@@ -8,7 +8,7 @@ from __future__ import annotations
 try:
     from dgsa.foundation import db
 except ImportError:   # the engine before the house step (tests/test_engine_equivalence.py runs it from git history)
-    from dgsa.foundation import db
+    from dgsa import db
 
 QUERIES = {
     "source_file": """SELECT rel_path, kind, province_code, round_code, sha256, size_bytes, status, reason_code,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import json
+from collections import Counter
 
 import pandas as pd
 import psycopg2
@@ -46,6 +47,7 @@ def write_file(p: Prepared, conn) -> Outcome:
                 _write_rejections(cur, rec.file_id, p.typed)
             if o.status != "rejected":
                 _write_typed(cur, p)
+                _write_rounds(cur, p)
         _finish(cur, rec, o, p.info)
     return o
 
@@ -69,6 +71,17 @@ def _finish(cur, rec: FileRecord, o: Outcome, info: dict) -> None:
                  json.dumps(info.get("header"), ensure_ascii=False) if "header" in info else None,
                  json.dumps(info.get("column_map")) if "column_map" in info else None,
                  info.get("framework_version"), rec.file_id))
+
+
+def _write_rounds(cur, p: Prepared) -> None:
+    """audit.file_round: the rounds this version holds accepted rows of (what it replaces of an
+    older version of its path, round by round: audit.version_in_force)."""
+    columns, bad = p.typed.columns, p.typed.rejected_rows
+    counts = Counter(rnd for rnd, row in zip(columns["round_code"], columns["source_row"])
+                     if row not in bad and rnd)
+    if counts:
+        cur.executemany("INSERT INTO audit.file_round (file_id, round_code, rows_loaded) VALUES (%s, %s, %s)",
+                        [(p.rec.file_id, rnd, n) for rnd, n in sorted(counts.items())])
 
 
 def _copy_text(cur, table: str, columns: tuple, lines) -> None:

@@ -34,10 +34,10 @@ $(VENV_STAMP): requirements.txt
 
 warehouse: $(VENV_STAMP)
 	@echo "== warehouse"
-	@$(ENV) python -m dgsa.devenv
+	@$(ENV) python -m dgsa_tools.devenv
 
 migrate: warehouse
-	@$(ENV) python -m dgsa.migrate
+	@$(ENV) python -m dgsa.foundation.migrate
 
 airflow-db: $(VENV_STAMP)
 	@echo "== Airflow metadata DB (SQLite in .airflow/)"
@@ -46,9 +46,9 @@ airflow-db: $(VENV_STAMP)
 # ---------------------------------------------------------------- the two commands
 demo: warehouse airflow-db
 	@echo "== sample drive ($(DEMO_PEOPLE) people) in demo/drive"
-	@test -d $(DEMO_DRIVE) || $(ENV) python -m dgsa.sample --out $(DEMO_DRIVE) --people $(DEMO_PEOPLE) --seed 2563
+	@test -d $(DEMO_DRIVE) || $(ENV) python -m dgsa_tools.sample --out $(DEMO_DRIVE) --people $(DEMO_PEOPLE) --seed 2563
 	@$(MAKE) --no-print-directory pipeline DRIVE=$(DEMO_DRIVE)
-	@$(ENV) python -m dgsa.report
+	@$(ENV) python -m dgsa.marts.report
 	@echo "== Data Docs: $${DGSA_DOCS_DIR:-.dgsa/data_docs}/index.html (rebuilt by dgsa_marts; make docs)"
 
 test: warehouse
@@ -61,7 +61,7 @@ pipeline: warehouse airflow-db
 	@DGSA_DRIVE="$(abspath $(DRIVE))" bin/run-dag dgsa_ingest
 	@DGSA_DRIVE="$(abspath $(DRIVE))" bin/run-dag dgsa_marts
 	@echo "== run summary (also in $${DGSA_OUTBOX:-.dgsa/outbox}/run-summary.md)"
-	@$(ENV) python -m dgsa.run_summary
+	@$(ENV) python -m dgsa.operations.run_summary
 
 airflow: warehouse airflow-db
 	@echo "== Airflow UI: http://127.0.0.1:$${DGSA_AIRFLOW_PORT:-8080}  (user 'admin'; the password is printed below"
@@ -82,26 +82,26 @@ airflow-celery: warehouse
 	@DGSA_DRIVE="$(abspath $(DRIVE))" bin/airflow-celery
 
 sample: $(VENV_STAMP)
-	@$(ENV) python -m dgsa.sample --out $(or $(OUT),$(DEMO_DRIVE)) --people $(DEMO_PEOPLE) --seed 2563 $(if $(MESSY),--messy)
+	@$(ENV) python -m dgsa_tools.sample --out $(or $(OUT),$(DEMO_DRIVE)) --people $(DEMO_PEOPLE) --seed 2563 $(if $(MESSY),--messy)
 
 report: warehouse
-	@$(ENV) python -m dgsa.report
+	@$(ENV) python -m dgsa.marts.report
 
 docs: warehouse
 	@echo "== Great Expectations Data Docs (suites in expectations/, last 7 days of validations)"
-	@$(ENV) python -m dgsa.docs
+	@$(ENV) python -m dgsa.contract.docs
 
 feedback: warehouse
 	@echo "== feedback workbooks (one per province with anything to say; only those whose content changed)"
-	@$(ENV) python -m dgsa.feedback
+	@$(ENV) python -m dgsa.operations.feedback
 
 bench: warehouse
-	@$(ENV) python -m dgsa.bench
+	@$(ENV) python -m dgsa_tools.bench
 
 .PHONY: bench-page
 bench-page: warehouse
 	@echo "== DG-SA page: data layer, API through airflow api-server, render in headless Chromium"
-	@$(ENV) python -m dgsa.dashboard.bench --people $(or $(PEOPLE),100000) $(if $(URL),--url $(URL))
+	@$(ENV) python -m dgsa_tools.bench.page --people $(or $(PEOPLE),100000) $(if $(URL),--url $(URL))
 
 clean:
 	rm -rf demo .airflow .dgsa/logs

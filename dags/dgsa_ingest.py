@@ -9,7 +9,7 @@ named by the connection `dgsa_warehouse` / `DGSA_WAREHOUSE_URL`.
    without hashing; files still being written stay `pending`; non-submissions `ignored`.
 3. **load_roster** and **load_province** (one mapped task per province with new files, or
    `DGSA_LOAD_TASKS` groups of provinces for large loads): each file read (within the limits
-   of `dgsa.limits`) and typed column by column; the rows of all the task's files judged
+   of `dgsa.ingest.limits`) and typed column by column; the rows of all the task's files judged
    together by the Great Expectations suites in `expectations/` (`submission_rows`,
    `submission_skills`, `roster_rows`, then `file_gate`), whose `meta` gives each rejection
    its reason code and Thai/English message; then each file loaded in its own transaction.
@@ -37,7 +37,7 @@ from datetime import timedelta
 import pendulum
 from airflow.sdk import dag, task
 
-from dgsa.dag_common import CORE_ASSET, default_args, province_label
+from dgsa.operations.dag_common import CORE_ASSET, default_args, province_label
 
 
 @dag(
@@ -56,28 +56,30 @@ def dgsa_ingest():
     @task
     def prepare() -> dict:
         """Migrate the warehouse to head and load reference data."""
-        from dgsa import ingest
+        from dgsa.ingest import steps as ingest
 
         return ingest.prepare()
 
     @task
     def scan_drive(**context) -> dict:
         """Record every file version on the drive in the ledger."""
-        from dgsa import config, ingest
+        from dgsa.foundation import config
+        from dgsa.ingest import steps as ingest
 
         return ingest.scan(config.drive_path(), dag_run_id=context["run_id"])
 
     @task
     def load_roster(scan: dict, **context) -> dict:
         """Load new roster files (the ministry's target-group list), judged by expectations/roster_rows.json."""
-        from dgsa import config, ingest
+        from dgsa.foundation import config
+        from dgsa.ingest import steps as ingest
 
         return ingest.load_kind(config.drive_path(), "roster", run_name=context["run_id"]) if scan["roster"] else {}
 
     @task
     def provinces_to_load(scan: dict) -> list[str]:
         """The provinces with new files: one load_province task each (or DGSA_LOAD_TASKS groups)."""
-        from dgsa import ingest
+        from dgsa.ingest import steps as ingest
 
         return ingest.task_groups(scan["provinces"])
 
@@ -87,14 +89,15 @@ def dgsa_ingest():
     def load_province(province_code: str, **context) -> dict:
         """Load one province's new files (or a group's: "10,11,12"), judged together by the GX suites,
         each file written in its own transaction; a bad file is rejected alone."""
-        from dgsa import config, ingest
+        from dgsa.foundation import config
+        from dgsa.ingest import steps as ingest
 
         return ingest.load_kind(config.drive_path(), "submission", province_code, run_name=context["run_id"])
 
     @task(outlets=[CORE_ASSET], trigger_rule="none_failed")
     def reconcile(scan: dict) -> dict:
         """Check the row accounting of every file; fail loudly if it does not add up."""
-        from dgsa import ingest
+        from dgsa.ingest import steps as ingest
 
         return ingest.reconcile(scan["load_id"])
 

@@ -19,7 +19,7 @@ from datetime import timedelta
 import pendulum
 from airflow.sdk import dag, task
 
-from dgsa.dag_common import default_args
+from dgsa.operations.dag_common import default_args
 
 
 @dag(
@@ -37,7 +37,7 @@ def dgsa_lateness():
     @task
     def check_lateness(**context) -> dict:
         """Alert (once per province per day) the provinces late after a round's deadline."""
-        from dgsa import alerts
+        from dgsa.operations import alerts
 
         return alerts.check_lateness(dag_id=context["dag"].dag_id, task_id="check_lateness", context=context)
 

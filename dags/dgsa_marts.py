@@ -32,7 +32,7 @@ from datetime import timedelta
 import pendulum
 from airflow.sdk import dag, task
 
-from dgsa.dag_common import CORE_ASSET, MARTS_ASSET, default_args
+from dgsa.operations.dag_common import CORE_ASSET, MARTS_ASSET, default_args
 
 
 @dag(
@@ -52,7 +52,7 @@ def dgsa_marts():
         """Build, validate (GX suites) and atomically publish every mart."""
         from airflow.sdk.exceptions import AirflowFailException
 
-        from dgsa import marts
+        from dgsa.marts import build as marts
 
         try:
             return marts.build(run_name=context["run_id"])
@@ -62,21 +62,21 @@ def dgsa_marts():
     @task(trigger_rule="all_done")
     def build_data_docs() -> str:
         """Render GX Data Docs from audit.validation_run into DGSA_DOCS_DIR."""
-        from dgsa import docs
+        from dgsa.contract import docs
 
         return str(docs.build())
 
     @task
     def write_feedback() -> dict:
         """Write each province's feedback workbook into DGSA_OUTBOX when its content changed."""
-        from dgsa import feedback
+        from dgsa.operations import feedback
 
         return feedback.write_all()
 
     @task(trigger_rule="all_done")
     def summarise_run(**context) -> dict:
         """Summarise the last ingest (files, rows, compliance changes) into the log, XCom and outbox."""
-        from dgsa import run_summary
+        from dgsa.operations import run_summary
 
         return run_summary.build(dag_run_id=context["run_id"])
 

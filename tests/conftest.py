@@ -2,7 +2,7 @@
 and a throw-away Airflow home with its own SQLite metadata DB for real `airflow dags test` runs.
 
 The server comes from DGSA_WAREHOUSE_URL (make test sets it through bin/dgsa-env, from
-.dgsa/local.env written by `python -m dgsa.devenv`).
+.dgsa/local.env written by `python -m dgsa_tools.devenv`).
 """
 from __future__ import annotations
 
@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from dgsa import db, ingest
+from dgsa.foundation import db
+from dgsa.ingest import steps as ingest
 
 ROOT = Path(__file__).resolve().parent.parent
 RESET_SQL = """TRUNCATE audit.rejected_row, raw.source_row, core.assessment,

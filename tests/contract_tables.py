@@ -5,7 +5,10 @@ Used to show that two engines (or two runs) produce the same warehouse from the 
 """
 from __future__ import annotations
 
-from dgsa import db
+try:
+    from dgsa.foundation import db
+except ImportError:   # the engine before the house step (tests/test_engine_equivalence.py runs it from git history)
+    from dgsa import db
 
 QUERIES = {
     "source_file": """SELECT rel_path, kind, province_code, round_code, sha256, size_bytes, status, reason_code,

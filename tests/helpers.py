@@ -5,8 +5,8 @@ import datetime as dt
 import random
 from pathlib import Path
 
-from dgsa import config
-from dgsa.sample import citizen_id, set_mtime, write_sheet
+from dgsa.foundation import config
+from dgsa_tools.sample.vocab import citizen_id, set_mtime, write_sheet
 
 SUB_HEADER = ["ลำดับ", "เลขประจำตัวประชาชน", "คำนำหน้า", "ชื่อ", "นามสกุล", "จังหวัด", "กลุ่มเป้าหมาย", "ระดับเป้าหมาย",
               "วันที่ประเมิน", "DL", "GOV", "TECH", "PROC", "SVC", "STRAT", "PM", "LEAD", "DT", "ลงนามรับรอง"]

@@ -15,7 +15,10 @@ from pathlib import Path
 
 import pytest
 
-from dgsa import alerts, config, ingest, marts
+from dgsa.operations import alerts
+from dgsa.foundation import config
+from dgsa.ingest import steps as ingest
+from dgsa.marts import build as marts
 
 from helpers import ids, sub_row, when, write_roster, write_submission
 

@@ -4,7 +4,7 @@ figures belong to `make bench`, not to tests."""
 import json
 import os
 
-from dgsa import bench
+from dgsa_tools.bench import run as bench
 
 PEOPLE = int(os.environ.get("DGSA_BENCH_SMOKE_PEOPLE", "10000"))
 

@@ -33,7 +33,7 @@ def test_drive_read_only_healthchecks_init_and_secrets_from_env():
         if name != "airflow-init":
             assert "healthcheck" in svc, f"{name} has no healthcheck"
     assert "airflow db migrate" in " ".join(services["airflow-init"]["command"])
-    assert "dgsa.migrate" in " ".join(services["airflow-init"]["command"])
+    assert "dgsa.foundation.migrate" in " ".join(services["airflow-init"]["command"])
     assert services["airflow-scheduler"]["depends_on"]["airflow-init"]["condition"] == "service_completed_successfully"
     example = (ROOT / ".env.example").read_text()
     for var in ("AIRFLOW__CORE__FERNET_KEY", "AIRFLOW__API_AUTH__JWT_SECRET", "DGSA_PERSON_KEY_SECRET"):

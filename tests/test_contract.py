@@ -11,8 +11,8 @@ import json
 
 import pytest
 
-from dgsa import contract
-from dgsa.sample import citizen_id
+from dgsa.contract import suites as contract
+from dgsa_tools.sample.vocab import citizen_id
 
 D = dt.date
 SKILLS = ["DL", "GOV", "TECH", "PROC", "SVC", "STRAT", "PM", "LEAD", "DT"]
@@ -205,12 +205,12 @@ def test_results_keep_no_cell_values():
 
 
 def test_the_gx_memo_changes_no_verdict():
-    """dgsa.gx_memo skips GX's repeated rebuilding of expectations; on rows that break every
+    """dgsa.contract.gx_memo skips GX's repeated rebuilding of expectations; on rows that break every
     rule of every row suite (and the skill and file-gate suites) the verdicts are identical
     with and without it, failing row indices included."""
     import pandas as pd
 
-    from dgsa import gx_memo
+    from dgsa.contract import gx_memo
 
     frames = {suite: pd.DataFrame([ROW_FACTORY[suite](1), ROW_FACTORY[suite](2)] + [
         ROW_FACTORY[suite](n, citizen_id_text=ROW_FACTORY[suite](1)["citizen_id"],

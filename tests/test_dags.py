@@ -42,7 +42,7 @@ def test_schedules(dagbag):
 @pytest.mark.parametrize("dag_file", DAG_FILES, ids=lambda p: p.name)
 def test_dag_file_parses_fast_without_heavy_imports(dag_file):
     code = (f"import time, sys; t = time.perf_counter(); import runpy; runpy.run_path({str(dag_file)!r}); "
-            "heavy = [m for m in ('pandas', 'great_expectations', 'psycopg2', 'python_calamine', 'dgsa.load') "
+            "heavy = [m for m in ('pandas', 'great_expectations', 'psycopg2', 'python_calamine', 'dgsa.ingest.load') "
             "if m in sys.modules]; print(time.perf_counter() - t, ','.join(heavy))")
     out = subprocess.run([sys.executable, "-c", "import airflow.sdk; " + code], capture_output=True, text=True,
                          check=True).stdout.split()

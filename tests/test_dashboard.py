@@ -18,7 +18,11 @@ from collections import Counter
 import openpyxl
 import pytest
 
-from dgsa import config, db, docs, ingest, marts, sample
+from dgsa.foundation import config, db
+from dgsa.contract import docs
+from dgsa.ingest import steps as ingest
+from dgsa.marts import build as marts
+from dgsa_tools.sample import generator as sample
 from dgsa.dashboard import queries
 
 from airflow_ui import AirflowUI, browser, login  # noqa: F401 - browser is a fixture

@@ -43,7 +43,7 @@ def test_full_citizen_id_is_refused(value):
 
 
 def test_tiles_cover_the_77_provinces_once():
-    from dgsa import config
+    from dgsa.foundation import config
 
     grid = queries.tiles()
     assert set(grid) == {p["province_code"] for p in config.provinces()}

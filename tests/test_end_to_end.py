@@ -3,8 +3,9 @@ generator's known outcomes; a second run changes nothing."""
 import json
 from collections import Counter
 
-from dgsa import config, sample
-from dgsa.pii import person_key
+from dgsa.foundation import config
+from dgsa_tools.sample import generator as sample
+from dgsa.foundation.pii import person_key
 
 
 def test_sample_drive_through_airflow(tmp_path, run_dag, sql):

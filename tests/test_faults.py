@@ -22,8 +22,9 @@ from pathlib import Path
 import psycopg2
 import pytest
 
-from dgsa import db, ingest, readers
-from dgsa.sample import set_mtime
+from dgsa.foundation import db
+from dgsa.ingest import steps as ingest, readers
+from dgsa_tools.sample.vocab import set_mtime
 
 from contract_tables import QUERIES
 from helpers import ids, sub_row, when, write_submission
@@ -123,7 +124,8 @@ def test_exception_after_part_of_the_copy_leaves_nothing_and_the_next_run_loads_
 
 HOOK = """
 import sys, time, psycopg2
-from dgsa import db, ingest
+from dgsa.foundation import db
+from dgsa.ingest import steps as ingest
 
 class Hang(psycopg2.extensions.cursor):
     def copy_expert(self, sql, file, size=8192):
@@ -271,7 +273,7 @@ def test_warehouse_stays_down_the_message_is_plain(tmp_path, warehouse):
 def test_dag_tasks_retry_with_exponential_backoff(monkeypatch):
     from datetime import timedelta
 
-    from dgsa import dag_common
+    from dgsa.operations import dag_common
     monkeypatch.delenv("DGSA_TASK_RETRIES", raising=False)
     args = dag_common.default_args(timedelta(minutes=2))
     assert args["retries"] == 2 and args["retry_exponential_backoff"] is True
@@ -302,7 +304,7 @@ def test_two_runs_at_once_no_duplicate_no_lost_update(tmp_path, warehouse, sql):
 LOAD_50 = """
 import json, sys
 from pathlib import Path
-from dgsa import ingest
+from dgsa.ingest import steps as ingest
 print(json.dumps(ingest.load_kind(Path(sys.argv[1]), "submission", "50")))
 """
 
@@ -430,7 +432,7 @@ def test_file_unreadable_at_load_is_recorded_rest_loads(tmp_path, warehouse, sql
 UNPRIVILEGED = """
 import json, sys
 from pathlib import Path
-from dgsa import ingest
+from dgsa.ingest import steps as ingest
 out = ingest.run_all(Path(sys.argv[1]))
 print(json.dumps(out["totals"]["by_status"]))
 """
@@ -506,7 +508,7 @@ def test_unreadable_file_and_folder_as_an_unprivileged_user(tmp_path_factory, wa
 RUN_HOSTILE = """
 import json, resource, sys
 from pathlib import Path
-from dgsa import ingest
+from dgsa.ingest import steps as ingest
 out = ingest.run_all(Path(sys.argv[1]))
 print(json.dumps({"totals": out["totals"], "maxrss_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}))
 """
@@ -517,7 +519,7 @@ def test_hostile_drive_good_file_loads_each_hostile_one_rejected_memory_bounded(
     bomb (2 MB -> 2 GiB), a zip whose directory lies, a 10 MB line, a 16,384-column sheet, a
     sheet reaching XFD1048576, 100,000 garbage rows. The run exits 0, loads the good file,
     rejects each hostile one with a reason naming the problem, peak RSS < 1.5 GiB.
-    Needs the loader to call dgsa.limits (check_size/check_bytes or check_file) before parsing."""
+    Needs the loader to call dgsa.ingest.limits (check_size/check_bytes or check_file) before parsing."""
     folder = tmp_path / "drive" / PROVINCE
     expected = hostile_files(folder)
     good_xlsx(folder / "good.xlsx", P[:5])

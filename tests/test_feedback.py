@@ -7,7 +7,11 @@ import zipfile
 
 import pytest
 
-from dgsa import db, feedback, ingest, marts, sample
+from dgsa.foundation import db
+from dgsa.operations import feedback
+from dgsa.ingest import steps as ingest
+from dgsa.marts import build as marts
+from dgsa_tools.sample import generator as sample
 
 CID_13 = re.compile(r"(?<![0-9๐-๙])[0-9๐-๙](?:[-\s]?[0-9๐-๙]){12}(?![0-9๐-๙])")
 

@@ -8,8 +8,8 @@ import math
 
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from dgsa import headers, normalise
-from dgsa.normalise import Bad
+from dgsa.ingest import headers, normalise
+from dgsa.ingest.normalise import Bad
 
 FW = "ocsc-2561"
 FUZZ = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -1,7 +1,9 @@
 """Mart invariants on generated drives of several seeds (clean and messy)."""
 import pytest
 
-from dgsa import ingest, marts, sample
+from dgsa.ingest import steps as ingest
+from dgsa.marts import build as marts
+from dgsa_tools.sample import generator as sample
 
 
 @pytest.mark.parametrize("seed,messy", [(1, False), (2, True), (3, False)])

@@ -1,7 +1,7 @@
 """Every ledger row in a province folder carries the folder's province code, ignored files too
 (warehouse contract: province_code "from the folder name"), so the province's feedback lists them."""
-from dgsa import ingest
-from dgsa.sample import set_mtime
+from dgsa.ingest import steps as ingest
+from dgsa_tools.sample.vocab import set_mtime
 
 from helpers import ids, sub_row, when, write_submission
 

@@ -1,4 +1,4 @@
-"""dgsa.limits on real hostile files, generated here (never committed): a zip bomb, a zip
+"""dgsa.ingest.limits on real hostile files, generated here (never committed): a zip bomb, a zip
 whose directory lies, a 16,384-column sheet, a sparse sheet reaching XFD1048576, a 10 MB
 single-line CSV, random and truncated bytes, 100,000 garbage rows.
 
@@ -14,11 +14,12 @@ from pathlib import Path
 
 import pytest
 
-from dgsa import config, limits, readers
-from dgsa.normalise import Bad
+from dgsa.foundation import config
+from dgsa.ingest import limits, readers
+from dgsa.ingest.normalise import Bad
 
 from helpers import SUB_HEADER, ids, sub_row
-from dgsa.sample import write_sheet
+from dgsa_tools.sample.vocab import write_sheet
 
 NS = b'xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"'
 SHEET_HEAD = b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<worksheet ' + NS + b"><sheetData>"

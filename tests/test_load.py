@@ -3,9 +3,9 @@ from pathlib import Path
 
 import pytest
 
-from dgsa import ingest, write
+from dgsa.ingest import steps as ingest, write
 
-from dgsa.sample import set_mtime
+from dgsa_tools.sample.vocab import set_mtime
 
 from helpers import ids, sub_row, when, write_roster, write_submission
 

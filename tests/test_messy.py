@@ -2,12 +2,13 @@
 its exact status, reason and row numbers; row accounting holds; a re-run adds nothing."""
 import pytest
 
-from dgsa import ingest, sample
+from dgsa.ingest import steps as ingest
+from dgsa_tools.sample import generator as sample
 
 
 @pytest.fixture(scope="module")
 def messy(tmp_path_factory, warehouse_url):
-    from dgsa import db
+    from dgsa.foundation import db
     from conftest import RESET_SQL
     with db.transaction(warehouse_url) as conn, conn.cursor() as cur:
         cur.execute(RESET_SQL)
@@ -18,7 +19,7 @@ def messy(tmp_path_factory, warehouse_url):
 
 
 def _rows(url, query, params=None):
-    from dgsa import db
+    from dgsa.foundation import db
     with db.transaction(url) as conn, conn.cursor() as cur:
         cur.execute(query, params)
         return cur.fetchall()
@@ -79,7 +80,7 @@ def test_accounting_and_rerun_adds_nothing(messy, warehouse_url):
 def test_rejections_speak_with_the_suites_meta(messy, warehouse_url):
     """Every row rejection's code and Thai/English message is an expectation's meta (with the
     column filled in), and every judged file has its per-expectation results."""
-    from dgsa import contract
+    from dgsa.contract import suites as contract
     metas = {}
     for name in ("submission_rows", "submission_skills", "roster_rows"):
         for e in contract.suite_json(name)["expectations"]:
@@ -102,7 +103,7 @@ def test_rejections_speak_with_the_suites_meta(messy, warehouse_url):
 
 def test_data_docs_render_every_validation_without_ids(messy, warehouse_url, tmp_path):
     import re
-    from dgsa import docs
+    from dgsa.contract import docs
     index = docs.build(tmp_path / "docs", url=warehouse_url)
     assert index.is_file()
     pages = list((tmp_path / "docs" / "validations").rglob("*.html"))

@@ -2,9 +2,9 @@ import datetime as dt
 
 import pytest
 
-from dgsa import normalise as N
-from dgsa.pii import mask_citizen_id
-from dgsa.sample import citizen_id as make_cid, dashed
+from dgsa.ingest import normalise as N
+from dgsa.foundation.pii import mask_citizen_id
+from dgsa_tools.sample.vocab import citizen_id as make_cid, dashed
 
 import random
 

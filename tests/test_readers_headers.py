@@ -2,8 +2,8 @@ import openpyxl
 import pytest
 from openpyxl.styles import PatternFill
 
-from dgsa import headers, readers
-from dgsa.normalise import Bad
+from dgsa.ingest import headers, readers
+from dgsa.ingest.normalise import Bad
 
 from helpers import SUB_HEADER, ids, sub_row
 

@@ -5,7 +5,9 @@ import json
 import re
 from pathlib import Path
 
-from dgsa import ingest, marts, run_summary
+from dgsa.ingest import steps as ingest
+from dgsa.marts import build as marts
+from dgsa.operations import run_summary
 
 from helpers import ids, sub_row, when, write_roster, write_submission
 

@@ -1,7 +1,8 @@
 import json
 
-from dgsa import config, sample, sample_people
-from dgsa.normalise import citizen_id
+from dgsa.foundation import config
+from dgsa_tools.sample import generator as sample, people as sample_people
+from dgsa.ingest.normalise import citizen_id
 
 
 def test_deterministic_for_a_seed(tmp_path):
@@ -38,7 +39,7 @@ def test_same_seed_same_bytes(tmp_path):
 
 
 def test_bad_share_and_formats(tmp_path):
-    from dgsa import readers
+    from dgsa.ingest import readers
     exp = sample.generate(tmp_path / "d", 3000, seed=11, bad_share=0.05)
     bad = sum(exp["bad_rows"].values())
     planned = sum(len(v) for v in exp["rejections"].values())

@@ -17,7 +17,7 @@ from urllib.parse import quote
 
 import pytest
 
-from dgsa import db
+from dgsa.foundation import db
 
 from airflow_ui import AirflowUI, browser, login  # noqa: F401 - browser is a fixture
 from conftest import RESET_SQL
@@ -63,7 +63,7 @@ def _run_id(ui, dag_id: str = "dgsa_ingest") -> str:
 
 
 def test_the_marts_run_wrote_feedback_and_the_run_summary(ops_ui, warehouse_url):
-    from dgsa import run_summary
+    from dgsa.operations import run_summary
     run_id = quote(_run_id(ops_ui, "dgsa_marts"), safe="")
     tis = ops_ui.get(f"/api/v2/dags/dgsa_marts/dagRuns/{run_id}/taskInstances", auth=True).json()["task_instances"]
     assert {t["task_id"]: t["state"] for t in tis} == {

@@ -122,7 +122,7 @@ class _DataDocs:
         self._apps: dict[Path, StaticFiles] = {}
 
     async def __call__(self, scope, receive, send):
-        from dgsa.docs import docs_dir  # noqa: PLC0415 - no GX import: docs.py imports GX lazily
+        from dgsa.contract.docs import docs_dir  # noqa: PLC0415 - no GX import: docs.py imports GX lazily
 
         folder = docs_dir().resolve()
         if not (folder / "index.html").is_file():

@@ -9,9 +9,9 @@ import functools
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
-from dgsa import config
+from dgsa.foundation import config
 from dgsa.dashboard import source
-from dgsa.sqlfiles import read_sql
+from dgsa.foundation.sqlfiles import read_sql
 
 STATUSES = ("COMPLIANT", "LATE", "UNSIGNED", "GROUP_MISMATCH", "TARGET_MISMATCH", "MISSING", "NOT_ON_LIST")
 COUNTS = ("on_list", "submitted", "compliant", "late", "unsigned", "group_mismatch", "target_mismatch", "missing",

@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from psycopg2.pool import ThreadedConnectionPool
 from sqlalchemy.engine import make_url
 
-from dgsa import config, db
+from dgsa.foundation import config, db
 
 ANALYST_ROLE = "dgsa_analyst"
 _pools: dict[str, ThreadedConnectionPool] = {}

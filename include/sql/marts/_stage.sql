@@ -5,15 +5,15 @@
 -- names of people not on the list are read back by primary key in compliance_person).
 -- marts.build sets work_mem and temp_buffers so that these stay in memory.
 
--- current assessment per round and person: newest received wins; ties go to the later file,
+-- current assessment per round and person, among the rows of file versions in force for that round
+-- (audit.version_in_force): newest received wins; ties go to the later file,
 -- then the later row (the rule of core.current_assessment). Most people have one live row:
 -- those are taken as they are (hashing, no sort); only people with several (resubmissions)
 -- are sorted.
 CREATE TEMP TABLE stage_repeated ON COMMIT DROP AS
 SELECT a.round_code, a.citizen_id
 FROM core.assessment a
-JOIN audit.source_file f USING (file_id)
-WHERE f.status IN ('loaded', 'partially_loaded')
+JOIN audit.version_in_force v ON v.file_id = a.file_id AND v.round_code = a.round_code
 GROUP BY a.round_code, a.citizen_id
 HAVING count(*) > 1;
 ANALYZE stage_repeated;
@@ -22,17 +22,15 @@ CREATE TEMP TABLE stage_assessment ON COMMIT DROP AS
 SELECT a.round_code, a.citizen_id, a.declared_group, a.declared_target_level, a.signed, a.received_at, a.file_id,
        a.source_row, a.skills
 FROM core.assessment a
-JOIN audit.source_file f USING (file_id)
-WHERE f.status IN ('loaded', 'partially_loaded')
-  AND NOT EXISTS (SELECT 1 FROM stage_repeated r WHERE r.round_code = a.round_code AND r.citizen_id = a.citizen_id)
+JOIN audit.version_in_force v ON v.file_id = a.file_id AND v.round_code = a.round_code
+WHERE NOT EXISTS (SELECT 1 FROM stage_repeated r WHERE r.round_code = a.round_code AND r.citizen_id = a.citizen_id)
 UNION ALL
 (SELECT DISTINCT ON (a.round_code, a.citizen_id)
         a.round_code, a.citizen_id, a.declared_group, a.declared_target_level, a.signed, a.received_at, a.file_id,
         a.source_row, a.skills
  FROM stage_repeated r
  JOIN core.assessment a ON a.round_code = r.round_code AND a.citizen_id = r.citizen_id
- JOIN audit.source_file f ON f.file_id = a.file_id
- WHERE f.status IN ('loaded', 'partially_loaded')
+ JOIN audit.version_in_force v ON v.file_id = a.file_id AND v.round_code = a.round_code
  ORDER BY a.round_code, a.citizen_id, a.received_at DESC, a.file_id DESC, a.source_row DESC);
 
 ANALYZE stage_assessment;

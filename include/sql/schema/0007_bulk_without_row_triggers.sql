@@ -4,7 +4,7 @@
 -- guaranteed where the rows are made instead: every value set (round, province, group,
 -- framework) is a Great Expectations rule with its value set read from these very ref tables
 -- (expectations/*_rows.json), and a file's rows are written in the same transaction as its
--- ledger row (dgsa.write), which is never deleted. Primary keys and indexes stay.
+-- ledger row (dgsa.ingest.write), which is never deleted. Primary keys and indexes stay.
 DO $$
 DECLARE c record;
 BEGIN

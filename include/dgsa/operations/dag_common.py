@@ -1,0 +1,26 @@
+"""What every dgsa DAG shares: the assets that chain them and the task defaults.
+
+Light on purpose (no pandas, database or GX imports): DAG files import it at parse time.
+"""
+from __future__ import annotations
+
+import os
+from datetime import timedelta
+
+from airflow.sdk import Asset
+
+from dgsa.foundation.config import province_label  # noqa: F401 - the DAGs' Jinja filter
+
+CORE_ASSET = Asset("dgsa://warehouse/core")      # ingest has loaded the warehouse core
+MARTS_ASSET = Asset("dgsa://warehouse/marts")    # the marts are published
+
+
+def default_args(retry_delay: timedelta) -> dict:
+    """Retries with exponential backoff; DGSA_TASK_RETRIES (default 2) lets `make pipeline`
+    and the tests fail at once instead of sleeping through the backoff. A task that fails for
+    good sends one alert (dgsa.operations.alerts: SMTP connection dgsa_alerts_smtp, else a log line)."""
+    from dgsa.operations.alerts import DgsaAlertNotifier
+
+    return {"owner": "dgsa", "retries": int(os.environ.get("DGSA_TASK_RETRIES", "2")),
+            "retry_delay": retry_delay, "retry_exponential_backoff": True,
+            "on_failure_callback": DgsaAlertNotifier()}

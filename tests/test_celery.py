@@ -92,7 +92,8 @@ def query(url: str, sql: str, params=None) -> list[tuple]:
 
 def sample_module() -> str:
     """The sample generator (moving from dgsa.sample to dgsa_tools.sample)."""
-    return "dgsa_tools.sample" if (ROOT / "include" / "dgsa_tools" / "sample.py").exists() else "dgsa.sample"
+    tools = ROOT / "include" / "dgsa_tools"
+    return "dgsa_tools.sample" if (tools / "sample.py").exists() or (tools / "sample").is_dir() else "dgsa.sample"
 
 
 def make_drive(tmp: Path) -> Path:
@@ -221,7 +222,7 @@ class Celery:
                 self.proc.wait(timeout=60)
             except subprocess.TimeoutExpired:
                 pass
-        from dgsa_tools.celery_local import kill_session, session_pids  # noqa: PLC0415
+        from dgsa_tools.celery_processes import kill_session, session_pids  # noqa: PLC0415
 
         left = {sid: session_pids(sid) for sid in self.sessions}
         for sid in self.sessions:
@@ -274,7 +275,8 @@ class Celery:
             if ingest and all(r[1] == "success" for r in ingest) and marts and marts[-1][1] == "success":
                 return runs
             if on_poll:
-                on_poll()
+                with contextlib.suppress(psycopg2.Error):   # before the metadata DB is migrated
+                    on_poll()
             time.sleep(0.2 if on_poll else 2)
         pytest.fail(f"no green dgsa_ingest + dgsa_marts within {timeout:.0f}s: {self.runs()}\n"
                     f"{self.failure_report()}\n{self.log()[-2000:]}")
@@ -362,4 +364,107 @@ def test_two_workers_same_warehouse(tmp_path, baseline_and_drive, deployment_dbs
     assert runs["dgsa_marts"][-1][2] == "asset_triggered"
     assert accounting_problems(warehouse_url) == []
     assert _load_summary(warehouse_url) == baseline["summary"]
+    assert_same_warehouse(warehouse_url, baseline)
+
+
+def _alerts(home: Path) -> list[dict]:
+    """Every `DGSA ALERT {json}` line any process of the deployment logged (task logs, and the
+    dag-processor's, where the callbacks of a task whose worker died run); JSON log records too."""
+    out = []
+    for path in (home / "logs").rglob("*.log"):
+        for line in path.read_text(errors="replace").splitlines():
+            if "DGSA ALERT" not in line:
+                continue
+            text = line
+            with contextlib.suppress(ValueError):
+                record = json.loads(line)
+                text = record.get("event", line) if isinstance(record, dict) else line
+            payload = text.partition("DGSA ALERT ")[2].lstrip()
+            with contextlib.suppress(ValueError):
+                alert, _ = json.JSONDecoder().raw_decode(payload)
+                out.append(alert)
+    return out
+
+
+def test_worker_killed_mid_load(tmp_path, baseline_and_drive, deployment_dbs):
+    drive, baseline = baseline_and_drive
+    warehouse_url, meta_db, broker = deployment_dbs
+    settings = {"DGSA_TASK_RETRIES": "1", "DGSA_TASK_RETRY_DELAY": "5",
+                "AIRFLOW__SCHEDULER__TASK_INSTANCE_HEARTBEAT_TIMEOUT": "20",
+                "AIRFLOW__SCHEDULER__TASK_INSTANCE_HEARTBEAT_TIMEOUT_DETECTION_INTERVAL": "2"}
+    from dgsa_tools.celery_processes import kill_session, session_pids  # noqa: PLC0415
+
+    killed: dict = {}
+    with Celery(tmp_path, drive, warehouse_url, broker, meta_db, **settings) as celery:
+        def kill_a_worker_while_it_writes():
+            if killed:
+                return
+            running = celery.meta("""SELECT map_index, hostname FROM task_instance WHERE dag_id = 'dgsa_ingest'
+                                     AND task_id = 'load_province' AND state = 'running' AND hostname IS NOT NULL""")
+            if not running:
+                return
+            groups = celery.meta("""SELECT value FROM xcom WHERE dag_id = 'dgsa_ingest'
+                                    AND task_id = 'provinces_to_load' AND key = 'return_value'""")[0][0]
+            for map_index, hostname in running:
+                codes = groups[map_index].split(",")
+                new, written = query(warehouse_url, """
+                    SELECT count(*) FILTER (WHERE status = 'new'),
+                           count(*) FILTER (WHERE status IN ('loaded', 'partially_loaded', 'rejected'))
+                    FROM audit.source_file WHERE kind = 'submission' AND province_code = ANY(%s)""", (codes,))[0]
+                if written and new:           # some of its files are in, some not yet: it is writing
+                    worker = hostname.split("@")[0]
+                    sid = celery.table()[worker]["sid"]
+                    pids = session_pids(sid)
+                    kill_session(sid, signal.SIGKILL)
+                    killed.update(at=time.time(), worker=hostname, map_index=map_index, codes=codes,
+                                  written=written, new=new, pids=len(pids))
+                    print(f"\n{time.strftime('%H:%M:%S')} KILL -9 {worker}'s {len(pids)} processes: "
+                          f"load_province[{map_index}] had written {written} of its {written + new} files")
+                    return
+
+        runs = celery.wait_for_marts(timeout=600, on_poll=kill_a_worker_while_it_writes)
+        assert killed, "no load task was seen writing (the drive is too small to catch one mid-load?)"
+        tis = celery.meta("""SELECT try_number, state, hostname, start_date, end_date FROM task_instance_history
+                             WHERE dag_id = 'dgsa_ingest' AND task_id = 'load_province' AND map_index = %s
+                             UNION ALL
+                             SELECT try_number, state, hostname, start_date, end_date FROM task_instance
+                             WHERE dag_id = 'dgsa_ingest' AND task_id = 'load_province' AND map_index = %s
+                             ORDER BY 1""", (killed["map_index"], killed["map_index"]))
+        detected = celery.meta("""SELECT l.dttm, l.extra FROM log l WHERE l.event = 'heartbeat timeout'
+                                  AND l.task_id = 'load_province' AND l.map_index = %s""", (killed["map_index"],))
+        other = [r for r in celery.task_instances("load_province") if r[0] != killed["map_index"]]
+        time.sleep(3)                 # the dag-processor runs the failed try's callback on its own loop
+        alerts = _alerts(celery.home)
+        restarted = re.findall(rf"\[airflow-celery (\S+)\] {killed['worker'].split('@')[0]} ended \(signal 9\)",
+                               celery.log())
+    assert not celery.left_behind, f"processes left running: {celery.left_behind}"
+    first, last = tis[0], tis[-1]
+
+    def t(ts) -> str:
+        return ts.astimezone().strftime("%H:%M:%S") if ts else "-"
+
+    print(f"timeline of load_province[{killed['map_index']}] ({len(killed['codes'])} provinces):")
+    print(f"  {t(first[3])} try {first[0]} starts on {first[2]}")
+    print(f"  {time.strftime('%H:%M:%S', time.localtime(killed['at']))} SIGKILL to {killed['worker']} "
+          f"({killed['pids']} processes) after {killed['written']} of {killed['written'] + killed['new']} files")
+    print(f"  {restarted[0] if restarted else '-'} the launcher restarts it (restart: always)")
+    print(f"  {t(detected[0][0]) if detected else '-'} scheduler: heartbeat timeout -> try {first[0]} {first[1]}")
+    print(f"  {t(last[3])} try {last[0]} starts on {last[2]}; {t(last[4])} {last[1]}")
+    print(f"  {t(runs['dgsa_ingest'][-1][4])} dgsa_ingest {runs['dgsa_ingest'][-1][1]}; "
+          f"{t(runs['dgsa_marts'][-1][4])} dgsa_marts {runs['dgsa_marts'][-1][1]}")
+    print(f"  other load task(s): {[(r[0], r[1], r[2], r[3]) for r in other]}")
+    print(f"  alerts: {alerts}")
+
+    # Airflow noticed (no heartbeat), failed that try and retried it; the run is green
+    assert detected, "the scheduler never reported the task instance without a heartbeat"
+    assert len(tis) == 2 and first[2] == killed["worker"] and first[1] in ("failed", "up_for_retry")
+    assert last[1] == "success" and last[0] == first[0] + 1
+    assert [r[1] for r in runs["dgsa_ingest"]] == ["success"] and runs["dgsa_marts"][-1][1] == "success"
+    assert {r[2] for r in other} == {"success"}
+    # the alert for the failed try says which worker and which province(s)
+    mine = [a for a in alerts if a.get("task_id") == "load_province" and a.get("worker") == killed["worker"]]
+    assert mine, alerts
+    assert killed["codes"][0] in (mine[0].get("province") or ""), mine
+    # nothing lost, nothing doubled: the ledger and every contract table equal the single-process run
+    assert accounting_problems(warehouse_url) == []
     assert_same_warehouse(warehouse_url, baseline)

@@ -4,6 +4,9 @@
   that fails for good (after its retries) sends ONE alert naming the DAG, the task, the province
   (mapped load_province tasks), the first error line and the log link. A refused mart gate is
   such a failure (build_marts fails without retrying), so it too sends exactly one alert.
+* `on_retry_callback=DgsaAlertNotifier(kind="task_retry")`: a try that fails and will be retried
+  (a worker that died mid-task: the dag-processor runs it) says which worker (`worker`, the task
+  instance's hostname) and which province.
 * `check_lateness` (DAG dgsa_lateness, daily): after a round's deadline, the provinces that have
   sent nothing, or whose on-list people are still more than DGSA_LATE_MISSING_PERCENT % missing;
   each province at most once per day (audit.alert_sent remembers what was sent).
@@ -32,7 +35,7 @@ log = logging.getLogger("dgsa.alerts")
 
 @dataclass
 class Alert:
-    kind: str                     # task_failed | mart_gate | lateness
+    kind: str                     # task_failed | task_retry | mart_gate | lateness
     dag_id: str
     task_id: str
     province: str | None = None
@@ -40,10 +43,12 @@ class Alert:
     log_url: str | None = None
     run_id: str | None = None
     lines: list[str] = field(default_factory=list)   # lateness: one line per province
+    worker: str | None = None     # the host (Celery worker) the try ran on
 
     @property
     def subject(self) -> str:
-        where = f"{self.dag_id}.{self.task_id}" + (f" [{self.province}]" if self.province else "")
+        where = f"{self.dag_id}.{self.task_id}" + (f" [{self.province}]" if self.province else "") + (
+            f" on {self.worker}" if self.worker else "")
         return f"[dgsa] {self.kind}: {where}: {self.first_error}"[:250]
 
     def log_line(self) -> str:
@@ -51,6 +56,7 @@ class Alert:
 
     def html(self) -> str:
         rows = [("DAG", self.dag_id), ("Task", self.task_id), ("Province", self.province or "-"),
+                ("Worker", self.worker or "-"),
                 ("Run", self.run_id or "-"), ("First error line", self.first_error)]
         body = "".join(f"<tr><th align=left>{k}</th><td>{html.escape(str(v))}</td></tr>" for k, v in rows)
         link = f'<p><a href="{html.escape(self.log_url)}">Task log</a></p>' if self.log_url else ""
@@ -75,12 +81,22 @@ def _province(context, ti) -> str | None:
     if code is None:
         code = (getattr(getattr(ti, "task", None), "op_kwargs", None) or {}).get("province_code")
     if code is None and getattr(ti, "map_index", -1) not in (None, -1):
-        code = getattr(ti, "rendered_map_index", None)
+        code = getattr(ti, "rendered_map_index", None) or _mapped_value(ti, "province_code")
     if code and " " not in str(code):
         from dgsa.foundation.config import province_label  # noqa: PLC0415
 
         code = province_label(str(code))
     return code
+
+
+def _mapped_value(ti, name: str):
+    """A mapped task instance's own value of an expanded argument, from its upstream's XCom: the
+    callback the dag-processor runs for a task whose worker died has no rendered map index."""
+    try:
+        arg = ti.task.expand_input.value[name]
+        return ti.xcom_pull(task_ids=arg.operator.task_id, key=arg.key)[ti.map_index]
+    except Exception:  # noqa: BLE001 - the province is nice to have, never a reason to lose the alert
+        return None
 
 
 def alert_from_context(context, kind: str | None = None) -> Alert:
@@ -95,7 +111,8 @@ def alert_from_context(context, kind: str | None = None) -> Alert:
         log_url = None
     dag_id = getattr(ti, "dag_id", None) or getattr(context.get("dag"), "dag_id", "?")
     return Alert(kind=kind, dag_id=dag_id, task_id=getattr(ti, "task_id", "?"), province=_province(context, ti),
-                 first_error=first, log_url=log_url, run_id=context.get("run_id") or getattr(ti, "run_id", None))
+                 first_error=first, log_url=log_url, run_id=context.get("run_id") or getattr(ti, "run_id", None),
+                 worker=getattr(ti, "hostname", None))
 
 
 def _smtp_connection():

@@ -17,10 +17,14 @@ MARTS_ASSET = Asset("dgsa://warehouse/marts")    # the marts are published
 
 def default_args(retry_delay: timedelta) -> dict:
     """Retries with exponential backoff; DGSA_TASK_RETRIES (default 2) lets `make pipeline`
-    and the tests fail at once instead of sleeping through the backoff. A task that fails for
-    good sends one alert (dgsa.operations.alerts: SMTP connection dgsa_alerts_smtp, else a log line)."""
+    and the tests fail at once instead of sleeping through the backoff, DGSA_TASK_RETRY_DELAY
+    (seconds) replaces the DAG's first delay. A task that fails for good sends one alert
+    (dgsa.operations.alerts: SMTP connection dgsa_alerts_smtp, else a log line); a try that
+    fails and will be retried (e.g. its worker died) sends a `task_retry` alert naming the worker."""
     from dgsa.operations.alerts import DgsaAlertNotifier
 
+    delay = os.environ.get("DGSA_TASK_RETRY_DELAY")
     return {"owner": "dgsa", "retries": int(os.environ.get("DGSA_TASK_RETRIES", "2")),
-            "retry_delay": retry_delay, "retry_exponential_backoff": True,
-            "on_failure_callback": DgsaAlertNotifier()}
+            "retry_delay": timedelta(seconds=float(delay)) if delay else retry_delay,
+            "retry_exponential_backoff": True,
+            "on_failure_callback": DgsaAlertNotifier(), "on_retry_callback": DgsaAlertNotifier(kind="task_retry")}

@@ -312,6 +312,7 @@ def test_compose_settings_are_the_local_settings():
                                           AIRFLOW__API_AUTH__JWT_SECRET="x" * 64,
                                           AIRFLOW__CORE__FERNET_KEY="k" * 44))
     env = celery_local.environment(settings, spec)
+    assert settings.untranslated == [], "compose settings with no local value: map them in celery_local.TRANSLATE"
     only_in_compose = celery_local.compose_only(spec)
     assert only_in_compose.search("redis://:@redis:6379/0") and only_in_compose.search("/data/drive")
     assert only_in_compose.search("${METADATA_DB_PASSWORD}") and not only_in_compose.search("redis://127.0.0.1:6379/1")

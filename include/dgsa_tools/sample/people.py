@@ -66,9 +66,11 @@ class _Sheet:
 
 
 def write_drive(drive: Drive, round_cfg: dict, rng: np.random.Generator, bad_share: float,
-                keep_ids: bool = False) -> set[str]:
+                keep_ids: bool = False, later=None) -> set[str]:
     """Write roster and province files into drive.out, filling drive's plan. Returns every
-    citizen ID used when keep_ids (the messy cases avoid them), else an empty set."""
+    citizen ID used when keep_ids (the messy cases avoid them), else an empty set. later (the
+    multi-round drive, dgsa_tools.sample.rounds.Later) gets each province's people right after
+    its first round is written, and is closed at the end."""
     out, people_n = drive.out, drive.people
     provinces = config.provinces()
     skills_cfg = config.frameworks()[round_cfg["framework_version"]]["skills"]
@@ -91,12 +93,16 @@ def write_drive(drive: Drive, round_cfg: dict, rng: np.random.Generator, bad_sha
     roster = _Sheet(roster_path, fmt, ROSTER_HEADER, f"บัญชีกลุ่มเป้าหมาย รอบปี {round_cfg['round']}")
     ctx["roster"] = roster
     for i, prov in enumerate(provinces):
-        _province(ctx, i, prov, int(listed[i]), int(extras[i]))
+        people = _province(ctx, i, prov, int(listed[i]), int(extras[i]))
+        if later is not None:
+            later.province(ctx, i, prov, people[:int(listed[i])])
     roster.close(dt.datetime.combine(round_cfg["opens_on"], dt.time(9), config.BANGKOK))
+    if later is not None:
+        later.close()
     return ctx["used"] or set()
 
 
-def _province(ctx: dict, i: int, prov: dict, n_listed: int, n_extra: int) -> None:
+def _province(ctx: dict, i: int, prov: dict, n_listed: int, n_extra: int) -> list[dict]:
     rng, drive = ctx["rng"], ctx["drive"]
     code, name = prov["province_code"], prov["name_th"]
     m = n_listed + n_extra
@@ -163,11 +169,13 @@ def _province(ctx: dict, i: int, prov: dict, n_listed: int, n_extra: int) -> Non
     if drive.mode == "full":
         drive.roster += people[:n_listed]
         drive.not_on_list += people[n_listed:]
+    return people
 
 
-def _file(ctx: dict, folder: Path, stem: str, when: dt.datetime, batch: list, prov: dict, bad: bool) -> None:
+def _file(ctx: dict, folder: Path, stem: str, when: dt.datetime, batch: list, prov: dict, bad: bool,
+          fmt: str | None = None) -> str:
     rng, drive, gno = ctx["rng"], ctx["drive"], ctx["group_no"]
-    fmt = "csv" if rng.random() < CSV_SHARE else "xlsx"
+    fmt = fmt or ("csv" if rng.random() < CSV_SHARE else "xlsx")
     path = folder / f"{stem}.{fmt}"
     rel = path.relative_to(drive.out).as_posix()
     sheet = _Sheet(path, fmt, ctx["header"], f"ผลการประเมินตนเอง DG-SA จังหวัด{prov['name_th']}")
@@ -199,6 +207,7 @@ def _file(ctx: dict, folder: Path, stem: str, when: dt.datetime, batch: list, pr
     sheet.close(when)
     drive.files.append(rel)
     drive.rows[rel] = sheet.rows
+    return rel
 
 
 def _bad_rows(ctx: dict, sheet: _Sheet, rel: str, prov: dict, day: dt.date) -> None:

@@ -93,30 +93,75 @@ def suite(name: str):
     return gx.ExpectationSuite(**{**data, "expectations": expectations})
 
 
-def _check_evaluated(name: str, result) -> None:
-    broken = [(i, r.expectation_config.type, r.exception_info.get("exception_message"))
-              for i, r in enumerate(result.results) if r.exception_info.get("raised_exception")]
-    if broken:
-        raise ContractError(f"suite {name}: expectations could not be evaluated: {broken[:5]}")
+def _exceptions(info) -> list[str]:
+    """The exception messages an expectation's exception_info holds, in whatever shape GX puts
+    them: {raised_exception, exception_message, ...} at the top, or (GX 1.x, a metric that
+    failed) one such dict per metric id, nested. Anything that is not the 'nothing raised'
+    shape counts: an unknown shape is not taken as a pass."""
+    if not info:
+        return []
+    if isinstance(info, (list, tuple)):
+        return [m for item in info for m in _exceptions(item)]
+    if not isinstance(info, dict):
+        return [str(info)]
+    found = [str(info.get("exception_message") or "exception (no message)")] if (
+        info.get("raised_exception") or info.get("exception_message") or info.get("exception_traceback")) else []
+    for key, value in info.items():
+        if key not in ("raised_exception", "exception_message", "exception_traceback") and value:
+            found += _exceptions(value) or ([] if isinstance(value, (dict, list, tuple)) else [f"{key}: {value}"])
+    return found
 
 
-def validate_frame(name: str, df, parameters: dict | None = None, detail=None):
+def _check_evaluated(name: str, result, named_rows: bool = False, counted: bool = False) -> None:
+    """Fail closed: an expectation that holds an exception (in any shape), or that failed
+    without saying on what, is a bug in a suite or in typing, never a verdict on the data.
+    counted: a failed expectation must count its unexpected rows (map rules on a frame);
+    named_rows: it must also name them (the COMPLETE pass ran)."""
+    broken = []
+    for r in result.results:
+        cfg = r.expectation_config
+        kw = cfg.kwargs
+        column = kw.get("column") or "/".join(filter(None, (kw.get("column_A"), kw.get("column_B")))) or \
+            ",".join(kw.get("column_list") or [])
+        where = f"#{_POSITION.get(str(cfg.id), -1) + 1} {cfg.type}({column})"
+        if messages := _exceptions(r.exception_info):
+            broken.append(f"{where}: {messages[0]}")
+        elif not r.success and (counted or named_rows):
+            res = r.result if isinstance(r.result, dict) else {}
+            if not res.get("unexpected_count"):
+                broken.append(f"{where}: failed with no unexpected rows counted")
+            elif named_rows and not res.get("unexpected_index_list"):
+                broken.append(f"{where}: failed with no failing rows named")
+    if broken or (not result.success and all(r.success for r in result.results)):
+        from dgsa.foundation.pii import scrub  # noqa: PLC0415
+
+        raise ContractError(scrub(f"suite {name}: {len(broken) or 'the suite'} expectation(s) could not be "
+                                  f"evaluated: " + "; ".join(broken[:5] or ["failed with every expectation met"]))[:2000])
+
+
+def validate_frame(name: str, df, parameters: dict | None = None, detail=None, only: frozenset | None = None):
     """Validate a DataFrame (which has file_id and source_row columns when rows are judged).
 
     Two passes, because GX's cost is mostly per expectation, not per row: every expectation
     with SUMMARY first (counts, no values: about half the cost of COMPLETE), then only the
     ones that failed again with COMPLETE, which lists the failing rows' (file_id, source_row).
     detail(result) -> bool may decline the second pass (a file already beyond the file gate:
-    its rows' details would cost memory in proportion to its bad rows, for nothing)."""
+    its rows' details would cost memory in proportion to its bad rows, for nothing).
+    only: the 0-based positions of the suite's expectations to run (None: all of them)."""
     _gx_mod, _context, batch_definition = _gx()
     started = time.perf_counter()
     batch = batch_definition.get_batch(batch_parameters={"dataframe": df})
     params = parameters or {}
     with gx_memo.memoised():
-        result = batch.validate(suite(name), result_format={"result_format": "SUMMARY", "partial_unexpected_count": 0},
+        chosen = suite(name)      # (also numbers the expectations: verdicts map back to their place)
+        if only is not None:
+            chosen = _subsuite(name, frozenset(_expectation_id(name, i) for i in only))
+        result = batch.validate(chosen, result_format={"result_format": "SUMMARY", "partial_unexpected_count": 0},
                                 expectation_parameters=params)
+    _check_evaluated(name, result, counted=True)     # before detail(result) reads the counts
     failed = {str(r.expectation_config.id) for r in result.results if not r.success}
-    if failed and (detail is None or detail(result)):
+    named = bool(failed) and (detail is None or detail(result))
+    if named:
         index_cols = [c for c in INDEX_COLUMNS if c in df.columns]
         result_format = {"result_format": "COMPLETE", "unexpected_index_column_names": index_cols,
                          "return_unexpected_index_query": False, "partial_unexpected_count": 0}
@@ -126,7 +171,7 @@ def validate_frame(name: str, df, parameters: dict | None = None, detail=None):
         by_id = {str(r.expectation_config.id): r for r in detail.results}
         result.results = [by_id.get(str(r.expectation_config.id), r) for r in result.results]
     _tick(started)
-    _check_evaluated(name, result)
+    _check_evaluated(name, result, named_rows=named, counted=True)
     return result
 
 

@@ -6,9 +6,11 @@ validation, not per row). Each typed row carries (file_id, source_row), so each 
 lands on the exact cell the province sees; on one cell only the first broken rule (in suite
 order) is reported.
 
-If a validation cannot be evaluated on a batch, each file is judged alone: a file that still
-breaks the suite is rejected (PROCESSING_ERROR) and the rest go on; a suite that breaks on
-every file is a bug and fails the step (contract.ContractError).
+A suite that cannot be evaluated (contract.ContractError: an expectation holds an exception,
+or fails without naming rows) is a bug in a suite or in typing, never a verdict on a file: it
+fails the step, and no file of the batch is rejected or loaded. If anything else goes wrong
+while judging a batch, each file is judged alone: a file that still breaks is rejected
+(PROCESSING_ERROR) and the rest go on; what breaks on every file fails the step.
 """
 from __future__ import annotations
 
@@ -70,6 +72,8 @@ def _isolating(members: list[Prepared], run) -> None:
     try:
         run(members)
         return
+    except contract.ContractError:
+        raise                    # fail closed: never reject a file or pass its rows for it
     except Exception:
         if len(members) == 1:
             raise
@@ -80,6 +84,8 @@ def _isolating(members: list[Prepared], run) -> None:
         p.typed.rejections.clear()
         try:
             run([p])
+        except contract.ContractError:
+            raise
         except Exception as exc:  # noqa: BLE001
             failed.append((p, exc))
     if len(failed) == len(members):

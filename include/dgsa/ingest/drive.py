@@ -43,7 +43,9 @@ def _mtime(st: os.stat_result) -> dt.datetime:
 
 
 def scan(root: Path) -> list[Entry]:
-    """Every file under root, classified; sorted by path. Links leaving the drive are not followed."""
+    """Every file under root, classified; sorted by path. Links are never followed: a file link
+    leaving the drive, a folder link leaving it, a folder that cannot be listed or entered each
+    get an entry (LINK_OUTSIDE_DRIVE, FOLDER_NO_ACCESS), so that the ledger sees every path."""
     root = root.resolve()
     entries = []
 
@@ -62,6 +64,23 @@ def scan(root: Path) -> list[Entry]:
 
     for dirpath, dirnames, filenames in os.walk(root, onerror=onerror, followlinks=False):
         dirnames.sort()
+        children = filenames or dirnames
+        if children:
+            try:
+                os.lstat(os.path.join(dirpath, children[0]))
+            except PermissionError as exc:      # listed, but the folder cannot be entered
+                onerror(PermissionError(exc.errno, exc.strerror, dirpath))
+                dirnames[:] = []
+                continue
+            except OSError:
+                pass
+        for name in dirnames:       # a folder link is never walked; one leaving the drive is recorded
+            folder = Path(dirpath) / name
+            if folder.is_symlink() and not _inside(folder, root):
+                st = folder.lstat()
+                rel = folder.relative_to(root).as_posix() + "/"
+                entries.append(Entry(rel, folder, 0, _mtime(st), "other", province_code=folder_province(rel + "-"),
+                                     status="ignored", reason_code="LINK_OUTSIDE_DRIVE"))
         for name in sorted(filenames):
             path = Path(dirpath) / name
             rel = path.relative_to(root).as_posix()
@@ -78,11 +97,18 @@ def scan(root: Path) -> list[Entry]:
                                              status="ignored", reason_code="LINK_OUTSIDE_DRIVE"))
                         continue
                 st = path.stat()
-            except OSError as exc:
+            except OSError as exc:              # gone since the listing: not on the drive
                 log.warning("cannot stat %s: %s", rel, exc.strerror)
                 continue
             entries.append(classify(rel, path, st.st_size, _mtime(st)))
     return entries
+
+
+def _inside(path: Path, root: Path) -> bool:
+    try:
+        return path.resolve().is_relative_to(root)
+    except (OSError, RuntimeError):     # a loop, or a target we may not look at
+        return False
 
 
 def classify(rel: str, path: Path, size: int, mtime: dt.datetime) -> Entry:

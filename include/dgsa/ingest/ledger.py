@@ -3,9 +3,18 @@
 register() looks at what the drive holds now and records it:
 - unchanged (same path, size and mtime as a known version): nothing to do, no hashing;
 - still being written (young and changing between two looks): one `pending` row per path;
-- a new version: hashed; same bytes as an earlier received file -> `duplicate`; otherwise
-  `new` (to be read by a load task); older versions of the same path -> `superseded`;
-- not a submission, or in a folder without a province code: `ignored` / `rejected` at once.
+- the same bytes as the path's LATEST version (only touched, or put back): the same version;
+- a new version (new bytes, or the bytes of an OLDER version coming back): hashed, a new row;
+  same bytes as an earlier received file elsewhere -> `duplicate`; otherwise `new` (to be read
+  by a load task). Older versions of the path that hold no rows in force (new, rejected,
+  duplicate, ignored) -> `superseded` at once; loaded ones are replaced only for the rounds the
+  new version holds, once it is written (dgsa.ingest.versions.settle);
+- not a submission, or in a folder without a province code: `ignored` / `rejected` at once;
+- a path no longer on the drive: stays as it is (in force if it was), `missing_since` this scan.
+
+Failures that may pass are tried again: FILE_NO_ACCESS / FOLDER_NO_ACCESS at every scan, and
+the TRANSIENT codes by the next load of the province (WAITING: the latest version of a path
+still on the drive), until the file loads or is rejected for a reason in its content.
 """
 from __future__ import annotations
 
@@ -16,13 +25,28 @@ import time
 from pathlib import Path
 
 from dgsa.foundation import config
-from dgsa.ingest import drive
+from dgsa.ingest import drive, versions
 from dgsa.ingest.drive import Entry
 
 log = logging.getLogger(__name__)
 LOCK_KEY = 0x64677361  # "dgsa": one registering scan at a time per warehouse
 READ_STATUSES = ("loaded", "partially_loaded", "new")
 NO_ACCESS = ("FILE_NO_ACCESS", "FOLDER_NO_ACCESS")   # the OS refused: looked at again every scan
+# may pass: the version is read again by the next load of its province (while it is the path's
+# latest version and on the drive); FILE_VANISHED / FILE_CHANGED are the province's doing, the
+# others our failure to process it (a load task where every file ends so fails: steps.load_kind)
+TRANSIENT = ("FILE_VANISHED", "FILE_CHANGED", "FILE_READ_ERROR", "PROCESSING_ERROR")
+FAILED_TO_PROCESS = ("FILE_READ_ERROR", "PROCESSING_ERROR")
+# the versions a load task reads: new ones, and transient failures that are still the latest
+# version of a path on the drive (no newer version, not missing, not being written)
+WAITING_SQL = """
+    SELECT file_id, province_code FROM audit.source_file f
+    WHERE (f.status = 'new' OR (f.status = 'rejected' AND f.reason_code = ANY(%(transient)s)
+           AND f.sha256 IS NOT NULL AND f.missing_since IS NULL
+           AND NOT EXISTS (SELECT 1 FROM audit.source_file n WHERE n.rel_path = f.rel_path
+                           AND n.file_id > f.file_id AND (n.sha256 IS NOT NULL OR n.status = 'pending'))))
+      AND f.kind = %(kind)s AND (%(all)s OR f.province_code = ANY(%(codes)s))
+    ORDER BY file_id"""
 
 
 def start_run(cur, root: Path, dag_run_id: str | None = None, scope: str = "ingest") -> int:
@@ -70,13 +94,24 @@ def register(cur, root: Path, load_id: int) -> dict:
         _upsert_pending(cur, e, now, load_id)
     counts["pending"] = len(pending)
     # earliest received first, so that among identical copies the earliest (then first path) wins
-    versions = sorted(((e, min(e.mtime, now)) for e in settled), key=lambda p: (p[1], p[0].rel_path))
-    for e, received in versions:
+    arrived = sorted(((e, min(e.mtime, now)) for e in settled), key=lambda p: (p[1], p[0].rel_path))
+    for e, received in arrived:
         outcome = _record_version(cur, e, received, now, load_id)
         counts[outcome] = counts.get(outcome, 0) + 1
+    unreadable = [e.rel_path for e in entries if e.reason_code == "FOLDER_NO_ACCESS"]
+    _folders_readable_again(cur, unreadable)
+    counts.update(versions.mark_missing(cur, [e.rel_path for e in entries], unreadable, now))
     cur.execute("UPDATE audit.load_run SET files_seen = %s, files_new = %s WHERE load_id = %s",
                 (len(entries), counts.get("new", 0), load_id))
     return counts
+
+
+def _folders_readable_again(cur, unreadable: list[str]) -> None:
+    """A folder recorded as FOLDER_NO_ACCESS that this scan could enter: its files are now
+    recorded one by one, so its row is closed (superseded, ACCESS_RESTORED)."""
+    cur.execute("""UPDATE audit.source_file SET status = 'superseded', reason_code = 'ACCESS_RESTORED', message = %s
+                   WHERE status = 'rejected' AND reason_code = 'FOLDER_NO_ACCESS'
+                     AND rel_path <> ALL(%s::text[])""", (config.message("ACCESS_RESTORED")[1], unreadable))
 
 
 def _upsert_pending(cur, e: Entry, now, load_id) -> None:
@@ -92,7 +127,8 @@ def _upsert_pending(cur, e: Entry, now, load_id) -> None:
 
 def _record_version(cur, e: Entry, received, now, load_id) -> str:
     try:
-        digest = None if e.reason_code == "FOLDER_NO_ACCESS" else drive.sha256(e.path)
+        # never open what a link out of the drive points at, nor a folder
+        digest = None if e.reason_code in ("FOLDER_NO_ACCESS", "LINK_OUTSIDE_DRIVE") else drive.sha256(e.path)
     except OSError as exc:      # no permission: one unreadable file must not cost the scan
         log.warning("cannot read %s: %s", e.rel_path, exc.strerror)
         digest = None
@@ -100,15 +136,17 @@ def _record_version(cur, e: Entry, received, now, load_id) -> str:
             e.status, e.reason_code = "rejected", "FILE_NO_ACCESS"
     if e.reason_code in NO_ACCESS:
         return _record_no_access(cur, e, received, now, load_id)
-    cur.execute("SELECT file_id FROM audit.source_file WHERE rel_path = %s AND sha256 = %s", (e.rel_path, digest))
-    row = cur.fetchone()
-    if row:  # same content, only the timestamp moved (touched, or copied again): same version
+    cur.execute("""SELECT file_id, sha256 FROM audit.source_file WHERE rel_path = %s AND sha256 IS NOT NULL
+                   ORDER BY file_id DESC LIMIT 1""", (e.rel_path,))
+    latest = cur.fetchone()
+    if latest and latest[1] == digest:
+        # the bytes of the path's latest version: only the timestamp moved (touched, or put back as
+        # it was): the same version (a transient failure of it is read again: WAITING)
         cur.execute("UPDATE audit.source_file SET modified_at = %s, size_bytes = %s, last_seen_at = %s "
-                    "WHERE file_id = %s", (e.mtime, e.size, now, row[0]))
-        # a version skipped because it was being written to, now back as it was: read it this time
-        cur.execute("""UPDATE audit.source_file SET status = 'new', reason_code = NULL, message = NULL,
-                         processed_at = NULL WHERE file_id = %s AND reason_code = 'FILE_CHANGED'""", (row[0],))
+                    "WHERE file_id = %s", (e.mtime, e.size, now, latest[0]))
         return "touched"
+    # otherwise a new version, also when the bytes are those of an OLDER version of the path:
+    # a version that comes back is in force again from this scan, as if newly received
     status, reason, duplicate_of = e.status or "new", e.reason_code, None
     if status == "new" and e.size > 0:
         cur.execute("""SELECT file_id FROM audit.source_file
@@ -127,9 +165,12 @@ def _record_version(cur, e: Entry, received, now, load_id) -> str:
                 (e.rel_path, e.kind, e.province_code, e.round_code, digest, e.size, e.mtime, now, received, now,
                  status, reason, message, duplicate_of, load_id, None if status == "new" else now))
     file_id = cur.fetchone()[0]
+    # older versions holding no rows in force are replaced now; loaded ones (and withdrawn ones,
+    # already out) are settled round by round once this version is written (versions.settle)
     cur.execute("""UPDATE audit.source_file SET status = 'superseded', reason_code = 'SUPERSEDED', message = %s,
                      superseded_by = %s
-                   WHERE rel_path = %s AND file_id <> %s AND status NOT IN ('superseded', 'pending')""",
+                   WHERE rel_path = %s AND file_id <> %s
+                     AND status NOT IN ('superseded', 'pending', 'loaded', 'partially_loaded', 'withdrawn')""",
                 (config.message("SUPERSEDED")[1], file_id, e.rel_path, file_id))
     return status
 
@@ -154,16 +195,14 @@ def files_to_load(cur, *, kind: str, province_code: str | None = None,
                   province_codes: list[str] | None = None) -> list[int]:
     """Waiting file versions of a kind, of one province or several (None: all)."""
     codes = province_codes if province_codes is not None else ([province_code] if province_code else None)
-    if codes is None:
-        cur.execute("SELECT file_id FROM audit.source_file WHERE status = 'new' AND kind = %s ORDER BY file_id",
-                    (kind,))
-    else:
-        cur.execute("""SELECT file_id FROM audit.source_file WHERE status = 'new' AND kind = %s
-                       AND province_code = ANY(%s) ORDER BY file_id""", (kind, list(codes)))
-    return [r[0] for r in cur.fetchall()]
+    return [r[0] for r in _waiting(cur, kind, codes)]
 
 
 def provinces_with_work(cur) -> list[str]:
-    cur.execute("""SELECT DISTINCT province_code FROM audit.source_file
-                   WHERE status = 'new' AND kind = 'submission' ORDER BY 1""")
-    return [r[0] for r in cur.fetchall()]
+    return sorted({r[1] for r in _waiting(cur, "submission", None)})
+
+
+def _waiting(cur, kind: str, codes: list[str] | None) -> list[tuple]:
+    cur.execute(WAITING_SQL, {"transient": list(TRANSIENT), "kind": kind, "all": codes is None,
+                              "codes": list(codes or [])})
+    return cur.fetchall()

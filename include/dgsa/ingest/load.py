@@ -5,13 +5,15 @@ ONE transaction (raw rows, typed rows, rejections, ledger update): all or nothin
 One file never costs the others: anything that goes wrong while reading, typing or judging
 a file, or a value the warehouse refuses while writing it, rejects THAT file with a reason
 (dgsa.ingest.limits bounds what a file may cost before it is parsed). Only what is not about a file
-(the warehouse unreachable, a suite that cannot be evaluated on any file) fails the step.
+(the warehouse unreachable, a suite that cannot be evaluated on any file, a MemoryError) fails
+the step. A failure that may pass (ledger.TRANSIENT: the file vanished or changed while read, an
+OS error reading it, an error processing it) is read again by the next load of its province.
 
 Files are judged in batches (every waiting file of the provinces given, up to
 DGSA_VALIDATION_BATCH_ROWS data rows) because every GX validation has a fixed cost; each
 record carries (file_id, source_row), so verdicts map back to exact rows.
 
-    python -m dgsa.ingest.load FILE_ID [FILE_ID ...]     # (re)load ledger entries in status 'new'
+    python -m dgsa.ingest.load FILE_ID [FILE_ID ...]     # (re)load waiting ledger entries (new, or a transient failure)
 """
 from __future__ import annotations
 
@@ -23,8 +25,9 @@ from pathlib import Path
 
 from dgsa.foundation import config, db
 from dgsa.contract import suites as contract
-from dgsa.ingest import headers, limits, readers
+from dgsa.ingest import headers, limits, readers, stream_load
 from dgsa.ingest.judge import judge
+from dgsa.ingest.ledger import TRANSIENT
 from dgsa.ingest.normalise import Bad
 from dgsa.foundation.pii import scrub
 from dgsa.ingest.file_state import FileRecord, Outcome, Prepared
@@ -64,12 +67,16 @@ def load_files(file_ids: list[int], root: Path, url: str | None = None, run_name
     with db.transaction(url) as conn, conn.cursor() as cur:
         cur.execute("""SELECT file_id, rel_path, kind, province_code, round_code, received_at, size_bytes, sha256,
                               modified_at
-                       FROM audit.source_file WHERE file_id = ANY(%s) AND status = 'new' ORDER BY file_id""",
-                    (list(file_ids),))
+                       FROM audit.source_file WHERE file_id = ANY(%s) AND (status = 'new'
+                         OR (status = 'rejected' AND reason_code = ANY(%s))) ORDER BY file_id""",
+                    (list(file_ids), list(TRANSIENT)))
         records = [FileRecord(*r) for r in cur.fetchall()]
     outcomes: list[Outcome] = []
     batch: list[Prepared] = []
     for rec in records:
+        if stream_load.streams(rec):      # a big file: read, judged and written chunk by chunk, alone
+            outcomes.append(stream_load.load_streamed(rec, root, url, run_name))
+            continue
         batch.append(prepare(rec, root))
         if sum(p.data_rows for p in batch) >= batch_rows():
             outcomes += _judge_and_write(batch, url, run_name)
@@ -106,8 +113,10 @@ def prepare(rec: FileRecord, root: Path) -> Prepared:
         p.reject(bad.code, bad.detail)
     except FileNotFoundError:
         p.reject("FILE_VANISHED")
-    except OSError as exc:
-        p.reject("FILE_UNREADABLE", exc.strerror or type(exc).__name__)
+    except OSError as exc:       # the drive, not the content: tried again at the next run
+        p.reject("FILE_READ_ERROR", exc.strerror or type(exc).__name__)
+    except MemoryError:
+        raise                    # the worker is out of memory: fail the task, never reject the file for it
     except Exception as exc:  # noqa: BLE001 - one file's surprise must not cost the others
         log.warning("file %s: could not be processed: %s: %s", rec.file_id, type(exc).__name__,
                     scrub(str(exc))[:200], exc_info=config.float_setting("DGSA_DEBUG", 0) > 0)

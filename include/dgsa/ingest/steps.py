@@ -20,6 +20,10 @@ from dgsa.ingest.file_state import AccountingError
 log = logging.getLogger(__name__)
 
 
+class EveryFileFailed(RuntimeError):
+    """Every file a load task took failed to process (ledger.FAILED_TO_PROCESS): fails the task."""
+
+
 def prepare(url: str | None = None) -> dict:
     """Migrations to head, then reference data from include/config (idempotent). An
     unreachable warehouse fails here, in one plain line (db.WarehouseUnavailable)."""
@@ -49,10 +53,17 @@ def load_kind(root: Path, kind: str, province_code: str | list[str] | None = Non
         file_ids = ledger.files_to_load(cur, kind=kind, province_codes=codes)
     summary: dict = {}
     started, before = time.perf_counter(), load.timing()
-    for outcome in load.load_files(file_ids, root, url, run_name):
+    outcomes = load.load_files(file_ids, root, url, run_name)
+    for outcome in outcomes:
         summary[outcome.status] = summary.get(outcome.status, 0) + 1
         summary["rows_loaded"] = summary.get("rows_loaded", 0) + outcome.rows_loaded
         summary["rows_rejected"] = summary.get("rows_rejected", 0) + outcome.rows_rejected
+    taken = [o for o in outcomes if o.status != "skipped"]
+    if taken and all(o.reason_code in ledger.FAILED_TO_PROCESS for o in taken):
+        # a bug or the drive failing, not the provinces' files: fail the task so that the alert
+        # fires (the files stay waiting and are read again by the retry or the next run)
+        raise EveryFileFailed(f"every file of {province_code or kind} failed to process "
+                              f"({len(taken)}: {sorted({o.reason_code for o in taken})}); see audit.source_file")
     if file_ids:   # where the time went, in the task log and its XCom
         summary["seconds"] = round(time.perf_counter() - started, 2)
         summary.update({k: round(v - before[k], 2) for k, v in load.timing().items()})

@@ -1,4 +1,5 @@
-"""Write one judged file in ONE transaction: raw rows, rejections, typed rows, ledger update.
+"""Write one judged file in ONE transaction: raw rows, rejections, typed rows, ledger update
+(and the older versions of its path, replaced for the rounds this one holds: versions.settle).
 
 Everything goes through COPY, built column by column (no per-cell Python), in chunks of
 COPY_CHUNK_ROWS so that memory stays bounded by the chunk, not by the file. A person's skill
@@ -15,6 +16,8 @@ import pandas as pd
 import psycopg2
 
 from dgsa.foundation import config, db
+from dgsa.ingest import versions
+from dgsa.ingest.ledger import TRANSIENT
 from dgsa.ingest.file_state import AccountingError, FileRecord, Outcome, Prepared
 from dgsa.foundation.pii import person_key
 from dgsa.ingest.rows import mapped
@@ -37,8 +40,9 @@ def write_file(p: Prepared, conn) -> Outcome:
     """In one transaction on conn (an open connection: one per batch, not one per file)."""
     o, rec = p.outcome, p.rec
     with db.committed(conn), conn.cursor() as cur:
-        cur.execute("SELECT 1 FROM audit.source_file WHERE file_id = %s AND status = 'new' FOR UPDATE SKIP LOCKED",
-                    (rec.file_id,))
+        cur.execute("""SELECT 1 FROM audit.source_file WHERE file_id = %s AND (status = 'new'
+                         OR (status = 'rejected' AND reason_code = ANY(%s))) FOR UPDATE SKIP LOCKED""",
+                    (rec.file_id, list(TRANSIENT)))
         if cur.fetchone() is None:
             return Outcome("skipped")
         if p.typed is not None:
@@ -49,6 +53,7 @@ def write_file(p: Prepared, conn) -> Outcome:
                 _write_typed(cur, p)
                 _write_rounds(cur, p)
         _finish(cur, rec, o, p.info)
+        versions.settle(cur, rec.file_id)      # older versions of the path: replaced for this one's rounds
     return o
 
 

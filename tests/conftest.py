@@ -20,7 +20,7 @@ RESET_SQL = """TRUNCATE audit.rejected_row, raw.source_row, core.assessment,
                core.roster_entry, audit.validation_result, audit.validation_run, audit.source_file, audit.load_run,
                audit.mart_build RESTART IDENTITY CASCADE;
                DROP TABLE IF EXISTS marts.compliance_person, marts.compliance_by_province, marts.training_nominee,
-                 marts.training_needs, marts.target_progress"""
+                 marts.training_needs, marts.target_progress, marts.person_progress"""
 
 
 @pytest.fixture(scope="session")

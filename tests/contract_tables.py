@@ -42,7 +42,10 @@ QUERIES = {
     "compliance_by_province": "SELECT * FROM marts.compliance_by_province",
     "training_needs": "SELECT * FROM marts.training_needs",
     "training_nominee": "SELECT * FROM marts.training_nominee",
-    "target_progress": "SELECT * FROM marts.target_progress",
+    # the columns of the engine at bc6afbc (test_engine_equivalence); the progress columns
+    # (issue 18) are 0 / null on single-round drives and are held by tests/test_progress.py
+    "target_progress": """SELECT round, province_code, people_assessed, people_meeting_all, share_meeting_all
+                          FROM marts.target_progress""",
 }
 
 

@@ -154,3 +154,9 @@ def province_label(code) -> str:
     codes = code.split(",")
     one = [f"{c} {names[c]}" if c in names else c for c in (codes[0], codes[-1])]
     return one[0] if len(codes) == 1 else f"{one[0]} … {one[1]} ({len(codes)} จังหวัด)"
+
+
+def clear_caches() -> None:
+    """Forget the configuration read so far (after CONFIG_DIR changed: tests, tools)."""
+    for fn in (provinces, target_groups, frameworks, rounds, header_aliases, reason_codes):
+        fn.cache_clear()

@@ -1,18 +1,24 @@
 """Bring a warehouse up to date: versioned migrations (Alembic), then the reference data.
 
     python -m dgsa.foundation.migrate            # uses DGSA_WAREHOUSE_URL
+    python -m dgsa.foundation.migrate --pipeline-url   # that URL as the pipeline login dgsa_pipeline
+Run as a role that may create roles (a fresh server's superuser: compose init, `make migrate`), it
+also bootstraps the pipeline login dgsa_pipeline (see bootstrap_pipeline_login).
 Idempotent: run it as often as you like (the ingest DAG runs it first on every run).
 """
 from __future__ import annotations
 
 import argparse
 import json
+import os
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
 
 from dgsa.foundation import config, db
+from dgsa.foundation import rounds as rounds_check
+from dgsa.foundation.sqlfiles import read_sql
 from dgsa.foundation.text import norm_header
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
@@ -26,7 +32,10 @@ def upgrade(url: str | None = None) -> None:
 
 
 def seed_reference(url: str | None = None) -> dict[str, int]:
-    """Load include/config into the ref tables (upsert; lists that have no dependants are replaced)."""
+    """Load include/config into the ref tables (upsert; lists that have no dependants are replaced).
+    A wrong round or framework configuration stops here, before anything is written
+    (dgsa.foundation.rounds.validate: one error naming the round and the field)."""
+    rounds_check.validate()
     counts = {}
     with db.transaction(url) as conn, conn.cursor() as cur:
         provs = config.provinces()
@@ -43,20 +52,29 @@ def seed_reference(url: str | None = None) -> dict[str, int]:
                  name_th = EXCLUDED.name_th, name_en = EXCLUDED.name_en""", groups)
         counts["target_group"] = len(groups)
         cur.execute("DELETE FROM ref.target")
-        for version, fw in config.frameworks().items():
-            cur.execute("""INSERT INTO ref.framework VALUES (%s, %s)
-                           ON CONFLICT (framework_version) DO UPDATE SET name = EXCLUDED.name""",
-                        (version, fw["name"]))
+        cur.execute("DELETE FROM ref.skill_map")
+        frameworks = config.frameworks()
+        for version, fw in frameworks.items():
+            cur.execute("""INSERT INTO ref.framework (framework_version, name, maps_from) VALUES (%s, %s, %s)
+                           ON CONFLICT (framework_version) DO UPDATE SET name = EXCLUDED.name,
+                             maps_from = EXCLUDED.maps_from""",
+                        (version, fw["name"], (fw.get("maps_from") or {}).get("framework_version")))
             cur.executemany(
                 """INSERT INTO ref.level VALUES (%s, %s, %s, %s) ON CONFLICT (framework_version, ordinal)
                    DO UPDATE SET name_en = EXCLUDED.name_en, name_th = EXCLUDED.name_th""",
                 [(version, lv["ordinal"], lv["name_en"], lv["name_th"]) for lv in fw["levels"]])
             cur.executemany(
-                """INSERT INTO ref.skill VALUES (%s, %s, %s, %s, %s) ON CONFLICT (framework_version, skill_code)
-                   DO UPDATE SET skill_no = EXCLUDED.skill_no, name_en = EXCLUDED.name_en, name_th = EXCLUDED.name_th""",
-                [(version, s["code"], s["skill_no"], s["name_en"], s["name_th"]) for s in fw["skills"]])
+                """INSERT INTO ref.skill (framework_version, skill_code, skill_no, name_en, name_th, area)
+                   VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (framework_version, skill_code)
+                   DO UPDATE SET skill_no = EXCLUDED.skill_no, name_en = EXCLUDED.name_en, name_th = EXCLUDED.name_th,
+                     area = EXCLUDED.area""",
+                [(version, s["code"], s["skill_no"], s["name_en"], s["name_th"], s.get("area"))
+                 for s in fw["skills"]])
             cur.executemany("INSERT INTO ref.target VALUES (%s, %s, %s)",
                             [(version, g, s) for g, skills in fw["targets"].items() for s in skills])
+        cur.executemany("INSERT INTO ref.skill_map VALUES (%s, %s, %s, %s)",   # every version's skills exist now
+                        [(version, code, m["framework_version"], old) for version, fw in frameworks.items()
+                         if (m := fw.get("maps_from")) for code, old in m["skills"].items()])
         rounds = config.rounds()
         cur.executemany(
             """INSERT INTO ref.round VALUES (%(round)s, %(opens_on)s, %(deadline_at)s, %(window_from)s,
@@ -79,10 +97,60 @@ def seed_reference(url: str | None = None) -> dict[str, int]:
     return counts
 
 
+PIPELINE_LOGIN = "dgsa_pipeline"   # the pipeline's login: member of dgsa_loader, nothing else
+
+
+def pipeline_url(url: str | None = None) -> str:
+    """The warehouse URL with the user switched to dgsa_pipeline (password DGSA_PIPELINE_PASSWORD, if any)."""
+    from sqlalchemy.engine import make_url   # noqa: PLC0415
+
+    u = make_url(url or config.warehouse_url()).set(username=PIPELINE_LOGIN,
+                                                     password=os.environ.get("DGSA_PIPELINE_PASSWORD") or None)
+    return u.render_as_string(hide_password=False)
+
+
+def bootstrap_pipeline_login(url: str | None = None) -> str | None:
+    """As a role that may create roles (compose init, `make migrate`): create or update the LOGIN
+    dgsa_pipeline in dgsa_loader, with no other right (no superuser, CREATEDB, CREATEROLE, replication),
+    whose sessions run as dgsa_loader; then hand dgsa_loader what the migrations created. Not a migration:
+    the password is a secret (DGSA_PIPELINE_PASSWORD, never in SQL files or Alembic's history) and the
+    pipeline, which runs the migrations in `prepare`, must not be able to create roles.
+    Returns the login's name, or None when the caller may not create roles (then nothing is changed)."""
+    with db.transaction(url) as conn, conn.cursor() as cur:
+        cur.execute("SELECT rolsuper OR rolcreaterole FROM pg_roles WHERE rolname = current_user")
+        if not cur.fetchone()[0]:
+            return None
+        cur.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (PIPELINE_LOGIN,))
+        if not cur.fetchone():
+            cur.execute(f"CREATE ROLE {PIPELINE_LOGIN} LOGIN")
+        cur.execute(f"ALTER ROLE {PIPELINE_LOGIN} LOGIN INHERIT NOSUPERUSER NOCREATEDB NOCREATEROLE "
+                    "NOREPLICATION NOBYPASSRLS CONNECTION LIMIT 64")
+        password = os.environ.get("DGSA_PIPELINE_PASSWORD")
+        if password:
+            cur.execute(f"ALTER ROLE {PIPELINE_LOGIN} PASSWORD %s", (password,))
+        cur.execute(f"GRANT dgsa_loader TO {PIPELINE_LOGIN}")
+        cur.execute(f"ALTER ROLE {PIPELINE_LOGIN} SET role = 'dgsa_loader'")
+        cur.execute(f"GRANT CONNECT, TEMPORARY ON DATABASE {_ident(cur)} TO {PIPELINE_LOGIN}")
+        cur.execute(read_sql("schema/0011_pipeline_login.sql"))
+    return PIPELINE_LOGIN
+
+
+def _ident(cur) -> str:
+    cur.execute("SELECT quote_ident(current_database())")
+    return cur.fetchone()[0]
+
+
 def main(argv=None) -> None:
-    argparse.ArgumentParser(description=__doc__).parse_args(argv)
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--pipeline-url", action="store_true",
+                        help="print the warehouse URL as the pipeline login (dgsa_pipeline) and exit")
+    args = parser.parse_args(argv)
+    if args.pipeline_url:
+        print(pipeline_url())
+        return
     upgrade()
-    print(json.dumps({"migrated": "head", "reference": seed_reference()}))
+    reference = seed_reference()
+    print(json.dumps({"migrated": "head", "reference": reference, "pipeline_login": bootstrap_pipeline_login()}))
 
 
 if __name__ == "__main__":

@@ -25,7 +25,9 @@ from dgsa.contract import suites as contract
 from dgsa.foundation.sqlfiles import read_sql
 
 log = logging.getLogger(__name__)
-MARTS = ("compliance_person", "compliance_by_province", "training_nominee", "training_needs", "target_progress")
+# in build order: target_progress counts person_progress's changes, training_needs the nominees
+MARTS = ("compliance_person", "compliance_by_province", "training_nominee", "training_needs", "person_progress",
+         "target_progress")
 _LOCK = 0x64677361_6d617274 & 0x7FFFFFFFFFFFFFFF   # "dgsa" "mart"
 
 

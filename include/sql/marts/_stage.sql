@@ -20,18 +20,30 @@ ANALYZE stage_repeated;
 
 CREATE TEMP TABLE stage_assessment ON COMMIT DROP AS
 SELECT a.round_code, a.citizen_id, a.declared_group, a.declared_target_level, a.signed, a.received_at, a.file_id,
-       a.source_row, a.skills
+       a.source_row, a.skills, a.framework_version
 FROM core.assessment a
 JOIN audit.version_in_force v ON v.file_id = a.file_id AND v.round_code = a.round_code
 WHERE NOT EXISTS (SELECT 1 FROM stage_repeated r WHERE r.round_code = a.round_code AND r.citizen_id = a.citizen_id)
 UNION ALL
 (SELECT DISTINCT ON (a.round_code, a.citizen_id)
         a.round_code, a.citizen_id, a.declared_group, a.declared_target_level, a.signed, a.received_at, a.file_id,
-        a.source_row, a.skills
+        a.source_row, a.skills, a.framework_version
  FROM stage_repeated r
  JOIN core.assessment a ON a.round_code = r.round_code AND a.citizen_id = r.citizen_id
  JOIN audit.version_in_force v ON v.file_id = a.file_id AND v.round_code = a.round_code
  ORDER BY a.round_code, a.citizen_id, a.received_at DESC, a.file_id DESC, a.source_row DESC);
+
+-- a row read under another framework version than its round's (a file on last year's form) is
+-- judged in the round's version: its skills are translated through ref.skill_map (the round's
+-- version maps from the row's); a skill with no mapping is left out (blank). Usually no row.
+UPDATE stage_assessment a
+SET skills = coalesce((SELECT jsonb_object_agg(m.skill_code, a.skills -> m.from_code)
+                       FROM ref.skill_map m
+                       WHERE m.framework_version = rd.framework_version AND m.from_version = a.framework_version
+                         AND a.skills ? m.from_code), '{}'::jsonb),
+    framework_version = rd.framework_version
+FROM ref.round rd
+WHERE rd.round_code = a.round_code AND rd.framework_version <> a.framework_version;
 
 ANALYZE stage_assessment;
 

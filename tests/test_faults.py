@@ -425,8 +425,9 @@ def test_file_unreadable_at_load_is_recorded_rest_loads(tmp_path, warehouse, sql
     monkeypatch.setattr(Path, "read_bytes", fake_read_bytes)
     ingest.load_kind(drive, "submission", "50", url=warehouse)
     monkeypatch.undo()
+    # an OS error, not the content: FILE_READ_ERROR, read again by the next run (tests/test_retry.py)
     assert sql("SELECT rel_path, status, reason_code FROM audit.source_file ORDER BY 1") == [
-        (f"{PROVINCE}/f0.xlsx", "rejected", "FILE_UNREADABLE"), (f"{PROVINCE}/f1.xlsx", "loaded", None)]
+        (f"{PROVINCE}/f0.xlsx", "rejected", "FILE_READ_ERROR"), (f"{PROVINCE}/f1.xlsx", "loaded", None)]
 
 
 UNPRIVILEGED = """
@@ -469,12 +470,14 @@ def test_unreadable_file_and_folder_as_an_unprivileged_user(tmp_path_factory, wa
         drive = _drive(base / "drive", files=2)
         write_submission(drive, "provinces/51-ลำพูน/ok.xlsx", [sub_row(1, P[20], province="51")], when(20))
         write_submission(drive, "provinces/52-ลำปาง/hidden/x.xlsx", [sub_row(1, P[21], province="52")], when(20))
+        write_submission(drive, "provinces/53-อุตรดิตถ์/listed/y.xlsx", [sub_row(1, P[22], province="53")], when(20))
         for d in [drive, *[p for p in drive.rglob("*") if p.is_dir()]]:
             os.chmod(d, 0o755)
         for f in drive.rglob("*.xlsx"):
             os.chmod(f, 0o644)
         os.chmod(drive / PROVINCE / "f0.xlsx", 0o000)
         os.chmod(drive / "provinces/52-ลำปาง/hidden", 0o000)
+        os.chmod(drive / "provinces/53-อุตรดิตถ์/listed", 0o744)     # may be listed, not entered
         def ingest_as_nobody():
             proc = subprocess.run([setpriv, "--reuid=65534", "--regid=65534", "--clear-groups", sys.executable, "-c",
                                    UNPRIVILEGED, str(drive)], env=_env(warehouse, HOME=str(base)),
@@ -488,13 +491,16 @@ def test_unreadable_file_and_folder_as_an_unprivileged_user(tmp_path_factory, wa
         assert got[f"{PROVINCE}/f0.xlsx"] == "rejected:FILE_NO_ACCESS"
         assert got["provinces/52-ลำปาง/hidden/"] == "rejected:FOLDER_NO_ACCESS", got
         assert sql("SELECT province_code FROM audit.source_file WHERE rel_path LIKE '%%/hidden/'") == [("52",)]
+        assert got["provinces/53-อุตรดิตถ์/listed/"] == "rejected:FOLDER_NO_ACCESS", got
         # access granted again: the next scan reads both (no-access rows are looked at every scan)
         os.chmod(drive / PROVINCE / "f0.xlsx", 0o644)
         os.chmod(drive / "provinces/52-ลำปาง/hidden", 0o755)
+        os.chmod(drive / "provinces/53-อุตรดิตถ์/listed", 0o755)
         ingest_as_nobody()
         got = dict(sql("SELECT rel_path, status FROM audit.source_file WHERE status IN ('loaded', 'new')"))
         assert got == {f"{PROVINCE}/f0.xlsx": "loaded", f"{PROVINCE}/f1.xlsx": "loaded",
-                       "provinces/51-ลำพูน/ok.xlsx": "loaded", "provinces/52-ลำปาง/hidden/x.xlsx": "loaded"}
+                       "provinces/51-ลำพูน/ok.xlsx": "loaded", "provinces/52-ลำปาง/hidden/x.xlsx": "loaded",
+                       "provinces/53-อุตรดิตถ์/listed/y.xlsx": "loaded"}
     finally:
         for p in [base, *base.rglob("*")]:
             try:

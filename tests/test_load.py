@@ -159,6 +159,8 @@ def test_links_leaving_the_drive_are_not_followed(tmp_path, warehouse, sql):
     (drive / "provinces/50-เชียงใหม่/link.xlsx").symlink_to(secret)
     (drive / "provinces/51-ลำพูน").symlink_to(outside, target_is_directory=True)
     _scan_and_load(drive, warehouse)
-    assert sql("SELECT rel_path, status, reason_code FROM audit.source_file") == [
-        ("provinces/50-เชียงใหม่/link.xlsx", "ignored", "LINK_OUTSIDE_DRIVE")]
+    # the ledger sees every path (issue 21.6): the folder link out gets a row too, with its province
+    assert sorted(sql("SELECT rel_path, status, reason_code, province_code FROM audit.source_file")) == [
+        ("provinces/50-เชียงใหม่/link.xlsx", "ignored", "LINK_OUTSIDE_DRIVE", "50"),
+        ("provinces/51-ลำพูน/", "ignored", "LINK_OUTSIDE_DRIVE", "51")]
     assert sql("SELECT count(*) FROM core.assessment") == [(0,)]

@@ -213,7 +213,8 @@ def test_links_and_dotdot_never_leave_the_drive(tmp_path, warehouse, sql):
     # a link inside the drive is a copy: one of the two is loaded, the other is its duplicate
     assert sorted([got[f"{PROVINCE}/real.xlsx"], got[f"{PROVINCE}/inside-link.xlsx"]]) == [
         "duplicate:DUPLICATE_CONTENT", "loaded:"]
-    assert not any(p.startswith("provinces/51-") for p in got)
+    assert [p for p in got if p.startswith("provinces/51-")] == ["provinces/51-ลำพูน/"]   # the folder link: recorded,
+    assert got["provinces/51-ลำพูน/"] == "ignored:LINK_OUTSIDE_DRIVE"                      # nothing under it read
     assert sql("SELECT citizen_id FROM core.assessment") == [(P[11],)]               # nothing from outside
     assert all(".." not in p.split("/") for p in got)
 

@@ -1,7 +1,10 @@
 """Alerts: a task failing in a real `airflow dags test` run sends exactly one alert with the DAG,
 task, first error line and log link; a refused mart gate sends exactly one; the SMTP channel
 sends one e-mail when the connection dgsa_alerts_smtp exists; the lateness check alerts each
-province once per day."""
+province once per day. A channel that fails (SMTP down or refusing, a connection that cannot be
+read, a secrets backend that denies) never counts as sent: the check fails, and the next check
+sends the alert (issue 21, defect 7)."""
+import contextlib
 import datetime as dt
 import email
 import email.policy
@@ -9,11 +12,15 @@ import json
 import logging
 import os
 import shutil
+import smtplib
+import socket
 import subprocess
 import threading
 from pathlib import Path
 
 import pytest
+from airflow.sdk.bases.secrets_backend import BaseSecretsBackend
+from airflow.sdk.exceptions import AirflowSecretsBackendAccessDenied
 
 from dgsa.operations import alerts
 from dgsa.foundation import config
@@ -101,7 +108,10 @@ def test_notifier_names_the_province_and_masks_ids(caplog):
     assert a["log_url"].endswith("/mapped/3")
 
 
-def test_smtp_connection_sends_one_email(monkeypatch):
+@contextlib.contextmanager
+def _smtp_server(refuse: bool = False):
+    """A real SMTP server on a free local port; yields (port, received). refuse: it answers
+    every message with 554 (a relay that refuses)."""
     import warnings
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)
@@ -111,22 +121,33 @@ def test_smtp_connection_sends_one_email(monkeypatch):
 
     class Server(smtpd.SMTPServer):
         def process_message(self, peer, mailfrom, rcpttos, data, **kwargs):
+            if refuse:
+                return "554 5.7.1 refused by policy (test)"
             received.append((mailfrom, rcpttos, data))
+            return None
 
     server = Server(("127.0.0.1", 0), None, decode_data=True)
-    port = server.socket.getsockname()[1]
-    loop = threading.Thread(target=asyncore.loop, kwargs={"timeout": 0.1, "count": 100}, daemon=True)
+    loop = threading.Thread(target=asyncore.loop, kwargs={"timeout": 0.1, "count": 150}, daemon=True)
     loop.start()
+    try:
+        yield server.socket.getsockname()[1], received
+    finally:
+        asyncore.close_all()      # the server and any client channel a refused sender left open
+        loop.join(timeout=20)
+
+
+def _smtp_env(monkeypatch, port: int) -> None:
     monkeypatch.setenv("AIRFLOW_CONN_DGSA_ALERTS_SMTP", json.dumps({
         "conn_type": "smtp", "host": "127.0.0.1", "port": port,
         "extra": {"to": "dgsa-engineers@example.org", "from_email": "dgsa@example.org", "disable_ssl": True,
                   "disable_tls": True, "timeout": 5, "retry_limit": 1}}))
-    try:
+
+
+def test_smtp_connection_sends_one_email(monkeypatch):
+    with _smtp_server() as (port, received):
+        _smtp_env(monkeypatch, port)
         channel = alerts.DgsaAlertNotifier()({"ti": _Ti(), "run_id": "manual__1",
                                               "exception": RuntimeError("database gone")})
-        loop.join(timeout=15)
-    finally:
-        server.close()
     assert channel is None      # BaseNotifier returns nothing; what matters is the mail
     assert len(received) == 1
     mailfrom, rcpt, data = received[0]
@@ -167,3 +188,71 @@ def test_lateness_alerts_each_province_once_per_day(late_warehouse, sql, caplog)
     assert json.loads(lines[0][len(alerts.MARK) + 1:])["province"] == "50 เชียงใหม่, 51 ลำพูน"
     assert alerts.check_lateness(late_warehouse, now=day + dt.timedelta(days=1), threshold=60)["alerted"] == [
         "2563/50"]                                           # next day; 51's 50 % is under 60 %
+
+
+class DenyingSecretsBackend(BaseSecretsBackend):
+    """A secrets backend that refuses (as a vault whose token expired would): set by
+    AIRFLOW__SECRETS__BACKEND=test_alerts.DenyingSecretsBackend."""
+
+    def get_conn_value(self, conn_id, team_name=None):
+        raise AirflowSecretsBackendAccessDenied(f"vault: permission denied for {conn_id} (test)")
+
+
+def test_a_failed_send_is_never_recorded_and_goes_at_the_next_check(late_warehouse, sql, monkeypatch, caplog):
+    """Before, any error while looking up the connection fell back to a log line and the day's
+    alert was remembered as sent. Now each failing channel fails the check with nothing
+    remembered; once the channel works, the next check sends the one e-mail."""
+    from airflow.sdk.configuration import clear_secrets_backends_cache
+
+    caplog.set_level(logging.WARNING, logger="dgsa.alerts")
+    day = dt.datetime(2020, 11, 2, 8, tzinfo=config.BANGKOK)
+    with socket.socket() as s:          # a port nobody listens on: the SMTP server is down
+        s.bind(("127.0.0.1", 0))
+        down = s.getsockname()[1]
+    _smtp_env(monkeypatch, down)
+    with pytest.raises(ConnectionRefusedError):
+        alerts.check_lateness(late_warehouse, now=day, threshold=20)
+    assert sql("SELECT count(*) FROM audit.alert_sent") == [(0,)]
+
+    with _smtp_server(refuse=True) as (port, received):
+        _smtp_env(monkeypatch, port)
+        with pytest.raises(smtplib.SMTPDataError, match="refused by policy"):
+            alerts.check_lateness(late_warehouse, now=day, threshold=20)
+    assert received == [] and sql("SELECT count(*) FROM audit.alert_sent") == [(0,)]
+
+    monkeypatch.setenv("AIRFLOW_CONN_DGSA_ALERTS_SMTP", "{not a connection")   # Airflow: "isn't defined"
+    with pytest.raises(RuntimeError, match="AIRFLOW_CONN_DGSA_ALERTS_SMTP is set"):   # AlertChannelError
+        alerts.check_lateness(late_warehouse, now=day, threshold=20)
+    assert sql("SELECT count(*) FROM audit.alert_sent") == [(0,)]
+
+    monkeypatch.delenv("AIRFLOW_CONN_DGSA_ALERTS_SMTP")
+    monkeypatch.setenv("AIRFLOW__SECRETS__BACKEND", "test_alerts.DenyingSecretsBackend")
+    clear_secrets_backends_cache()
+    try:
+        with pytest.raises(PermissionError, match="vault: permission denied"):
+            alerts.check_lateness(late_warehouse, now=day, threshold=20)
+    finally:
+        monkeypatch.delenv("AIRFLOW__SECRETS__BACKEND")
+        clear_secrets_backends_cache()
+    assert sql("SELECT count(*) FROM audit.alert_sent") == [(0,)]
+    assert not [r for r in caplog.records if r.getMessage().startswith(alerts.MARK + " {")], "no log fallback"
+
+    with _smtp_server() as (port, received):       # the channel works again: the next check sends
+        _smtp_env(monkeypatch, port)
+        sent = alerts.check_lateness(late_warehouse, now=day.replace(hour=9), threshold=20)
+        again = alerts.check_lateness(late_warehouse, now=day.replace(hour=10), threshold=20)
+    assert (sent["channel"], sent["alerted"]) == ("smtp", ["2563/50", "2563/51"])
+    assert (again["channel"], again["alerted"]) == (None, [])
+    assert len(received) == 1 and received[0][1] == ["dgsa-engineers@example.org"]
+    assert dict(sql("SELECT province_code, reason FROM audit.alert_sent")) == {
+        "50": "NOTHING_SENT", "51": "MISSING_OVER_THRESHOLD"}
+
+
+def test_a_task_alert_that_cannot_be_sent_stays_in_the_log_and_fails_the_callback(monkeypatch, caplog):
+    caplog.set_level(logging.WARNING, logger="dgsa.alerts")
+    with _smtp_server(refuse=True) as (port, received):
+        _smtp_env(monkeypatch, port)
+        with pytest.raises(smtplib.SMTPDataError):
+            alerts.DgsaAlertNotifier()({"ti": _Ti(), "run_id": "manual__1", "exception": RuntimeError("gone")})
+    lines = [r.getMessage() for r in caplog.records if r.getMessage().startswith(alerts.MARK + " NOT SENT")]
+    assert len(lines) == 1 and "SMTPDataError" in lines[0] and "RuntimeError: gone" in lines[0]

@@ -135,8 +135,8 @@ def _check_evaluated(name: str, result, named_rows: bool = False, counted: bool 
     if broken or (not result.success and all(r.success for r in result.results)):
         from dgsa.foundation.pii import scrub  # noqa: PLC0415
 
-        raise ContractError(scrub(f"suite {name}: {len(broken) or 'the suite'} expectation(s) could not be "
-                                  f"evaluated: " + "; ".join(broken[:5] or ["failed with every expectation met"]))[:2000])
+        what = "; ".join(broken[:5] or ["the suite failed with every expectation met"])
+        raise ContractError(scrub(f"suite {name}: {len(broken)} expectation(s) could not be evaluated: {what}")[:2000])
 
 
 def validate_frame(name: str, df, parameters: dict | None = None, detail=None, only: frozenset | None = None):

@@ -13,9 +13,11 @@
 
 Channel: the SMTP provider's SmtpNotifier when the Airflow connection `dgsa_alerts_smtp` exists
 (recipients: its extra "to", else DGSA_ALERTS_TO; sender: its extra "from_email", else
-dgsa-alerts@localhost); otherwise one log line starting with `DGSA ALERT` (WARNING level), in the
-task log. Light on purpose: imported by the DAG files at parse time. No citizen ID ever leaves
-(pii.scrub on every text).
+dgsa-alerts@localhost); otherwise (the connection is not defined) one log line starting with
+`DGSA ALERT` (WARNING level), in the task log. A channel that fails (the connection cannot be
+looked up or read, the SMTP server is down or refuses) raises: nothing is recorded as sent.
+Light on purpose: imported by the DAG files at parse time. No citizen ID ever leaves (pii.scrub
+on every text).
 """
 from __future__ import annotations
 
@@ -117,18 +119,33 @@ def alert_from_context(context, kind: str | None = None) -> Alert:
                  worker=getattr(ti, "hostname", None))
 
 
-def _smtp_connection():
-    """The connection dgsa_alerts_smtp, or None when it is not defined."""
-    try:
-        from airflow.sdk import BaseHook  # noqa: PLC0415
+class AlertChannelError(RuntimeError):
+    """The alert channel is configured but cannot be used: the alert is NOT sent."""
 
+
+def _smtp_connection():
+    """The connection dgsa_alerts_smtp, or None when it is not defined (the log is then the
+    channel). Only "not defined" (Airflow's AirflowNotFoundException) means that: a secrets
+    backend that denies or fails raises, and so does an AIRFLOW_CONN_DGSA_ALERTS_SMTP that
+    Airflow cannot read (Airflow then says "not defined"): an alert is never taken as sent
+    on a channel nobody chose."""
+    from airflow.sdk import BaseHook  # noqa: PLC0415
+    from airflow.sdk.exceptions import AirflowNotFoundException  # noqa: PLC0415
+
+    try:
         return BaseHook.get_connection(ALERT_CONN_ID)
-    except Exception:  # noqa: BLE001 - not defined (or no Airflow around): fall back to the log
+    except AirflowNotFoundException:
+        env = f"AIRFLOW_CONN_{ALERT_CONN_ID.upper()}"
+        if os.environ.get(env, "").strip():
+            raise AlertChannelError(f"{env} is set but Airflow cannot read it as a connection "
+                                    f"(a URI or JSON): the alert was not sent") from None
         return None
 
 
 def send(alert: Alert, context=None) -> str:
-    """Send one alert; returns the channel used ('smtp' or 'log')."""
+    """Send one alert; returns the channel used ('smtp' or 'log'). Raises when the channel
+    fails (connection lookup, SMTP server down or refusing): the caller must not count the
+    alert as sent (check_lateness rolls back what it would have remembered)."""
     conn = _smtp_connection()
     if conn is not None:
         from airflow.providers.smtp.notifications.smtp import SmtpNotifier  # noqa: PLC0415
@@ -152,7 +169,13 @@ class DgsaAlertNotifier(BaseNotifier):
         self.kind = kind
 
     def notify(self, context) -> None:
-        send(alert_from_context(context, self.kind), context)
+        alert = alert_from_context(context, self.kind)
+        try:
+            send(alert, context)
+        except Exception as exc:
+            # still in the task log, and the callback fails visibly (Airflow logs it)
+            log.error("%s NOT SENT (%s): %s", MARK, first_error_line(exc), alert.log_line())
+            raise
 
 
 # ---------------------------------------------------------------- lateness
@@ -192,7 +215,8 @@ def check_lateness(url: str | None = None, now: dt.datetime | None = None, thres
             if cur.fetchone():
                 new.append(p)
         channel = None
-        if new:   # sent inside the transaction: if sending fails, nothing is remembered as sent
+        if new:   # sent inside the transaction: if sending fails, nothing is remembered as sent, the
+            # task fails (and retries), and the next check sends it again
             lines = [f"{p['round']} {p['province_code']} {p['province_name_th']}: {p['detail']}" for p in new]
             names = [f"{p['province_code']} {p['province_name_th']}" for p in new]
             alert = Alert(kind="lateness", dag_id=dag_id, task_id=task_id, first_error=(

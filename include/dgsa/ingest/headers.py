@@ -32,7 +32,7 @@ def _skill_aliases(framework_version: str) -> dict[str, str]:
     for s in fw["skills"]:
         n = s["skill_no"]
         for name in (s["code"], s["name_en"], s["name_th"], f"ด้านที่ {n}", f"ด้าน {n}", f"skill {n}",
-                     f"ทักษะด้านที่ {n}", f"skill_{s['code']}", f"ทักษะ{s['name_th']}"):
+                     f"ทักษะด้านที่ {n}", f"skill_{s['code']}", f"ทักษะ{s['name_th']}", *s.get("aliases", ())):
             out.setdefault(norm_header(name), s["code"])
     return out
 

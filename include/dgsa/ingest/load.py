@@ -41,9 +41,12 @@ TIMING = {"read": 0.0, "type": 0.0, "validate": 0.0, "write": 0.0}
 
 
 def _framework_for(kind: str, round_code: str | None) -> list[str]:
+    """The framework versions a file may be read under: its round's (a roster), else every version
+    a configured round names, oldest round first (on a tie the older version wins: a row is
+    translated forward into its round's version through ref.skill_map, never backward)."""
     if round_code:
         return [next(r["framework_version"] for r in config.rounds() if r["round"] == round_code)]
-    return sorted(config.frameworks())
+    return list(dict.fromkeys(r["framework_version"] for r in config.rounds()))
 
 
 def _pick_sheet(book: readers.Workbook, kind: str, round_code: str | None):
@@ -75,7 +78,7 @@ def load_files(file_ids: list[int], root: Path, url: str | None = None, run_name
     batch: list[Prepared] = []
     for rec in records:
         if stream_load.streams(rec):      # a big file: read, judged and written chunk by chunk, alone
-            outcomes.append(stream_load.load_streamed(rec, root, url, run_name))
+            outcomes.append(stream_load.load_streamed(rec, root, url, run_name, _pick_sheet, _changed))
             continue
         batch.append(prepare(rec, root))
         if sum(p.data_rows for p in batch) >= batch_rows():

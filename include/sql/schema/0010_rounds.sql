@@ -5,7 +5,7 @@
 -- and a row read under another version than its round's is translated through it (_stage.sql).
 -- Idempotent: prepare runs the migrations on every run.
 ALTER TABLE ref.skill ADD COLUMN IF NOT EXISTS area text;
-COMMENT ON COLUMN ref.skill.area IS 'Where the framework places the skill (e.g. core or optional for TPQI); null when it does not say.';
+COMMENT ON COLUMN ref.skill.area IS 'Where the framework places the skill (e.g. core or optional); null when it does not say.';
 
 CREATE TABLE IF NOT EXISTS ref.skill_map (
     framework_version text NOT NULL,   -- the later version

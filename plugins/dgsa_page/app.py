@@ -2,9 +2,12 @@
 
     GET /dgsa/                                        the page (static/index.html)
     GET /dgsa/static/...                              its CSS, JS, icon
-    GET /dgsa/api/overview?round=                     rounds, last build, 77 provinces, totals, training, progress
-    GET /dgsa/api/provinces/{code}?round=             one province: counts, its training needs, its progress
-    GET /dgsa/api/provinces/{code}/followup?round=&limit=   everyone there not yet COMPLIANT (masked IDs)
+    GET /dgsa/api/overview?round=                     rounds, last build, 77 provinces (with improved / fell
+                                                      back / on track), totals, training, progress over rounds
+    GET /dgsa/api/provinces/{code}?round=             one province: counts, training needs, progress over
+                                                      rounds, files removed from the drive (still in force)
+    GET /dgsa/api/provinces/{code}/followup?round=&limit=   everyone there not yet COMPLIANT (masked IDs),
+                                                      each with their change and history across rounds
     GET /dgsa/api/provinces/{code}/followup.xlsx      the same as a formula-safe workbook
     GET /dgsa/data-docs/...                           the Great Expectations Data Docs (DGSA_DOCS_DIR)
 
@@ -92,7 +95,7 @@ def create_app() -> FastAPI:
         q, code = _queries(), _province_code(code)
         chosen, _ = _call(q.pick_round, round)
         prov = _call(q.province, chosen, code)
-        rows, total = _call(lambda url: q.followup_page(chosen, code, url, limit))
+        rows, total = _call(lambda url: q.followup_with_history(chosen, code, url, limit))
         return JSONResponse({"round": chosen, "province": prov, "total": total, "rows": rows}, headers=NO_STORE)
 
     @app.get("/api/provinces/{code}/followup.xlsx")

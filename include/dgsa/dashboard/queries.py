@@ -15,7 +15,7 @@ from dgsa.foundation.sqlfiles import read_sql
 
 STATUSES = ("COMPLIANT", "LATE", "UNSIGNED", "GROUP_MISMATCH", "TARGET_MISMATCH", "MISSING", "NOT_ON_LIST")
 COUNTS = ("on_list", "submitted", "compliant", "late", "unsigned", "group_mismatch", "target_mismatch", "missing",
-          "not_on_list")
+          "not_on_list", "people_improved", "people_fell_back")
 
 
 class NotFound(LookupError):
@@ -131,7 +131,30 @@ def training(round_code: str, province_code: str | None = None, url: str | None 
 
 
 def progress(province_code: str | None = None, url: str | None = None) -> list[dict]:
+    """Per round: share meeting every required skill, the on-track line (expected_share) and
+    verdict, people improved / fallen back, compliance rate (progress.sql)."""
     return _rows("progress", {"province": province_code}, url)
+
+
+@functools.cache
+def change_labels() -> dict:
+    """marts.person_progress.change -> {th, en} (include/config/labels.yaml)."""
+    return config._yaml("labels.yaml")["progress_change"]
+
+
+def person_history(person_keys: list[str], url: str | None = None) -> dict[str, list[dict]]:
+    """person_key -> their rounds, oldest first: status, province, change and skills met."""
+    out: dict[str, list[dict]] = {k: [] for k in person_keys}
+    if person_keys:
+        for row in _rows("person_history", {"keys": list(person_keys)}, url):
+            out[row.pop("person_key")].append(row)
+    return out
+
+
+def missing_files(province_code: str | None = None, url: str | None = None) -> list[dict]:
+    """File versions still in force whose file is no longer on the drive (missing_files.sql):
+    province, file_id, rel_path, rows_loaded, received_at, missing_since, rounds_in_force."""
+    return _rows("missing_files", {"province": province_code}, url)
 
 
 def followup(round_code: str, province_code: str, url: str | None = None, limit: int | None = None) -> list[dict]:
@@ -145,6 +168,16 @@ def followup_page(round_code: str, province_code: str, url: str | None = None,
     total = rows[0]["total_rows"] if rows else 0
     for row in rows:
         del row["total_rows"]
+    return rows, total
+
+
+def followup_with_history(round_code: str, province_code: str, url: str | None = None,
+                          limit: int | None = None) -> tuple[list[dict], int]:
+    """followup_page, each row with `history`: the person's rounds (person_history)."""
+    rows, total = followup_page(round_code, province_code, url, limit)
+    history = person_history([r["person_key"] for r in rows], url)
+    for row in rows:
+        row["history"] = history[row["person_key"]]
     return rows, total
 
 
@@ -163,7 +196,7 @@ def _overview(round_code: str | None, url: str) -> dict:
     futures = {k: _workers.submit(fn, *args) for k, (fn, *args) in jobs.items()}
     out = {k: f.result() for k, f in futures.items()}
     return {"round": chosen, "rounds": available, **out, "totals": totals(out["provinces"]),
-            "statuses": list(STATUSES)}
+            "statuses": list(STATUSES), "changes": change_labels()}
 
 
 def province_detail(round_code: str | None, code: str, url: str | None = None) -> dict:
@@ -175,5 +208,14 @@ def province_detail(round_code: str | None, code: str, url: str | None = None) -
         prov = _workers.submit(province, chosen, code, url)
         train = _workers.submit(training, chosen, code, url)
         prog = _workers.submit(progress, code, url)
-        return {"round": chosen, "province": prov.result(), "training": train.result(), "progress": prog.result()}
+        missing = _workers.submit(_missing_files, code, url)
+        return {"round": chosen, "province": prov.result(), "training": train.result(), "progress": prog.result(),
+                "missing_files": missing.result()}
     return _kept_or(("province", url, round_code, code), build_stamp(url), compute)
+
+
+def _missing_files(code: str, url: str) -> list[dict] | None:
+    """The province's files removed from the drive but still in force (the ledger's
+    missing_files, include/sql/dashboard/missing_files.sql); None until the ledger has them."""
+    fn = globals().get("missing_files")
+    return None if fn is None else fn(code, url=url)

@@ -12,6 +12,8 @@ from openpyxl import Workbook
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
+from dgsa.dashboard.queries import change_labels
+
 RISKY_START = ("=", "+", "-", "@", "\t", "\r")
 FULL_ID = re.compile(r"\d{13}|\d-\d{4}-\d{5}-\d{2}-\d")
 COLUMNS = [  # (key, Thai header, English header)
@@ -24,6 +26,7 @@ COLUMNS = [  # (key, Thai header, English header)
     ("assigned_group", "กลุ่มเป้าหมายตามบัญชี", "Assigned group"),
     ("declared_group", "กลุ่มที่แจ้งในแบบประเมิน", "Declared group"),
     ("received_at", "วันที่ได้รับ", "Received at"),
+    ("change", "เทียบกับรอบก่อน", "Since the previous round"),
 ]
 
 
@@ -67,6 +70,9 @@ def followup_workbook(rows: list[dict], *, province_code: str, province_name: st
             value = row.get(key)
             if key == "received_at" and isinstance(value, str):
                 value = dt.datetime.fromisoformat(value)
+            if key == "change" and value:
+                label = change_labels().get(value)
+                value = f"{label['th']} / {label['en']}" if label else value
             _put(ws, r, col, value)
     ws.freeze_panes = "A3"
     ws.auto_filter.ref = f"A2:{get_column_letter(len(COLUMNS))}{max(2, len(rows) + 2)}"

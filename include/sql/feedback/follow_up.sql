@@ -1,6 +1,6 @@
--- People to chase: everyone on a round's list who is not compliant (missing, late, unsigned,
--- group or target mismatch), then those who submitted but are not on the list (NOT_ON_LIST),
--- with every problem found. Masked citizen IDs only.
+-- People to chase in the current round (%(round)s; every round when NULL): everyone on its list
+-- who is not compliant (missing, late, unsigned, group or target mismatch), then those who
+-- submitted but are not on the list (NOT_ON_LIST), with every problem found. Masked IDs only.
 SELECT c.province_code,
        c.round,
        c.status,
@@ -18,6 +18,7 @@ FROM marts.compliance_person c
 LEFT JOIN audit.source_file f ON f.file_id = c.source_file_id
 WHERE c.province_code = ANY(%(provinces)s)
   AND c.status <> 'COMPLIANT'
+  AND (%(round)s::text IS NULL OR c.round = %(round)s::text)
 ORDER BY c.province_code, c.round,
          array_position(ARRAY['MISSING', 'UNSIGNED', 'GROUP_MISMATCH', 'TARGET_MISMATCH', 'LATE', 'NOT_ON_LIST'],
                         c.status::text),

@@ -13,9 +13,11 @@ const COLS = [  // key, Thai, English, text?
   ["late", "ล่าช้า", "Late"], ["unsigned", "ไม่ลงนาม", "Unsigned"], ["group_mismatch", "กลุ่มไม่ตรง", "Group mism."],
   ["target_mismatch", "ระดับไม่ตรง", "Target mism."], ["missing", "ยังไม่ส่ง", "Missing"],
   ["not_on_list", "ไม่อยู่ในบัญชี", "Not on list"], ["compliance_rate", "อัตราครบถ้วน", "Rate"],
+  ["share_meeting_all", "ถึงเป้าหมาย", "Meeting all"], ["people_improved", "พัฒนาขึ้น", "Improved"],
+  ["people_fell_back", "ลดลง", "Fell back"], ["on_track", "ตามเป้า", "On track"],
 ];
 const SHOW_ROWS = 500;   // rows of a follow-up list drawn on the page; the .xlsx has them all
-const state = { data: null, selected: null, sort: { key: "province_code", dir: 1 }, byCode: {} };
+const state = { data: null, selected: null, sort: { key: "province_code", dir: 1 }, byCode: {}, followup: null };
 window.dgsaTimings = {};
 const mark = (name) => { window.dgsaTimings[name] = Math.round(performance.now()); };
 
@@ -69,7 +71,9 @@ function renderHeader(d) {
 function renderKpis(t) {
   const items = [["on_list", "ในบัญชีรายชื่อ", "On the list", fmt(t.on_list)], ["submitted", "ส่งแล้ว", "Submitted", fmt(t.submitted)],
     ["compliant", "ครบถ้วน", "Compliant", fmt(t.compliant)], ["rate", "อัตราครบถ้วน", "Compliance rate", pct(t.compliance_rate)],
-    ["missing", "ยังไม่ส่ง", "Missing", fmt(t.missing)], ["not_on_list", "ไม่อยู่ในบัญชี", "Not on the list", fmt(t.not_on_list)]];
+    ["missing", "ยังไม่ส่ง", "Missing", fmt(t.missing)], ["not_on_list", "ไม่อยู่ในบัญชี", "Not on the list", fmt(t.not_on_list)],
+    ["improved", "พัฒนาขึ้นจากรอบก่อน", "Improved since the last round", fmt(t.people_improved)],
+    ["fell_back", "ลดลงจากรอบก่อน", "Fell back since the last round", fmt(t.people_fell_back)]];
   $("#kpis").innerHTML = items.map(([k, th, en, v]) => `<div class="kpi" data-kpi="${k}"><span>${bi(th, en)}</span><b>${v}</b></div>`).join("");
 }
 
@@ -117,7 +121,7 @@ function renderTable(rows) {
   const head = COLS.map(([k, th, en, text]) => `<th data-key="${k}" class="${text ? "text " : ""}${k === key ? (dir > 0 ? "sorted-asc" : "sorted-desc") : ""}">${bi(th, en)}</th>`).join("");
   const body = sorted.map((r) => `<tr data-code="${esc(r.province_code)}"${r.province_code === state.selected ? ' class="selected"' : ""}>`
     + COLS.map(([k, , , text]) => {
-      const v = k === "compliance_rate" ? pct(r[k]) : k === "province_name_th" ? `${esc(r[k])} <span class="en">${esc(r.province_name_en)}</span>` : text ? esc(r[k]) : fmt(r[k]);
+      const v = k === "compliance_rate" || k === "share_meeting_all" ? pct(r[k]) : k === "on_track" ? verdict(r[k]) : k === "province_name_th" ? `${esc(r[k])} <span class="en">${esc(r.province_name_en)}</span>` : text ? esc(r[k]) : fmt(r[k]);
       return `<td data-key="${k}"${text ? ' class="text"' : ""}>${v}</td>`;
     }).join("") + "</tr>").join("");
   const table = $("#provinces");
@@ -160,32 +164,48 @@ function renderTraining(training, scopeLabel) {
   $("#scope-skill").innerHTML = scopeLabel; $("#scope-group").innerHTML = scopeLabel;
 }
 
-function renderProgress(progress) {
+const verdict = (v) => (v === true ? bi("ตามเป้า", "on track") : v === false ? bi("ต่ำกว่าเป้า", "behind") : "–");
+
+// Progress over rounds: the share meeting every required skill (green line), the on-track line
+// (dashed: from the first assessed round's share to 100 % in the goal year), the compliance rate
+// (light bars), and under each round the people improved (▲) and fallen back (▼).
+function renderProgress(progress, scopeLabel) {
   const svg = $("#chart-progress"), note = $("#progress-note");
-  const goal = progress[0] ? `เป้าหมาย: ระดับกำลังพัฒนา (${progress[0].target_level}) ภายในปี ${progress[0].goal_year} <span class="en">goal: Developing by B.E. ${progress[0].goal_year}</span>` : "";
-  $("#goal").innerHTML = goal;
-  if (progress.length < 2) {
-    svg.style.display = "none"; note.hidden = false;
-    const p = progress[0];
-    note.innerHTML = p ? `มีข้อมูลรอบเดียว (${esc(p.round)}): ผู้ประเมิน ${pct(p.share_meeting_all)} ถึงระดับเป้าหมายทุกทักษะที่กลุ่มต้องมี`
-      + ` <span class="en">One round so far (${esc(p.round)}): ${pct(p.share_meeting_all)} of the people assessed reach the target in every skill their group needs; the chart appears with the second round.</span>` : bi("ยังไม่มีข้อมูล", "No data yet");
-    mark("chart_progress");
-    return;
-  }
-  svg.style.display = ""; note.hidden = true; svg.innerHTML = "";
-  const W = 560, H = 220, base = 180, colW = (W - 40) / progress.length;
+  const p0 = progress[0];
+  $("#goal").innerHTML = p0 ? `${scopeLabel} · เป้าหมาย: ระดับกำลังพัฒนา (${esc(p0.target_level)}) ภายในปี ${esc(p0.goal_year)} <span class="en">goal: Developing by B.E. ${esc(p0.goal_year)}</span>` : scopeLabel;
+  svg.innerHTML = "";
+  if (!progress.length) { svg.style.display = "none"; note.hidden = false; note.innerHTML = bi("ยังไม่มีข้อมูล", "No data yet"); $("#progress-table").innerHTML = ""; mark("chart_progress"); return; }
+  svg.style.display = ""; note.hidden = progress.length > 1;
+  if (progress.length === 1) note.innerHTML = bi(`มีข้อมูลรอบเดียว (${p0.round}): เส้นตามเป้าเริ่มเมื่อมีรอบที่สอง`, `One round so far (${p0.round}): the on-track line starts with the second round`);
+  const W = 640, H = 240, left = 44, right = 20, top = 16, base = 200, h = base - top;
+  const n = progress.length, step = n > 1 ? (W - left - right - 60) / (n - 1) : 0, X = (i) => left + 30 + i * step, Y = (v) => base - v * h;
   svg.setAttribute("viewBox", `0 0 ${W} ${H}`);
-  [0, 0.5, 1].forEach((v) => { el("line", { x1: 30, x2: W, y1: base - v * 160, y2: base - v * 160, stroke: "#d9e2ec" }, svg); const t = el("text", { x: 0, y: base - v * 160 + 4, class: "val" }, svg); t.textContent = `${v * 100}%`; });
+  [0, 0.25, 0.5, 0.75, 1].forEach((v) => { el("line", { x1: left, x2: W - right, y1: Y(v), y2: Y(v), stroke: "#d9e2ec" }, svg); const t = el("text", { x: 4, y: Y(v) + 4, class: "val" }, svg); t.textContent = `${v * 100}%`; });
   progress.forEach((p, i) => {
-    const x = 40 + i * colW, g = el("g", { class: "round", "data-round": p.round }, svg);
-    [[p.share_meeting_all, "#1a9850"], [p.compliance_rate, "#0b6bcb"]].forEach(([v, c], k) => {
-      el("rect", { x: x + k * (colW * 0.35), y: base - (v || 0) * 160, width: colW * 0.33, height: (v || 0) * 160, fill: c }, g);
-      const t = el("text", { x: x + k * (colW * 0.35), y: base - (v || 0) * 160 - 4 }, g); t.textContent = pct(v);
-    });
-    const t = el("text", { x: x, y: base + 18 }, g); t.textContent = `รอบ ${p.round}`;
+    const g = el("g", { class: "round" + (p.round === state.data.round ? " chosen" : ""), "data-round": p.round }, svg);
+    if (p.round === state.data.round) el("rect", { x: X(i) - 26, y: top - 6, width: 52, height: base - top + 52, fill: "#e3f0ff" }, g);
+    if (p.compliance_rate !== null) el("rect", { class: "compliance", x: X(i) - 9, y: Y(p.compliance_rate), width: 18, height: p.compliance_rate * h, fill: "#b7d3f2" }, g);
+    const t = el("text", { x: X(i), y: base + 16, "text-anchor": "middle" }, g); t.textContent = `รอบ ${p.round}`;
+    const c = el("text", { x: X(i), y: base + 32, "text-anchor": "middle", class: "val changes" }, g);
+    c.textContent = p.people_improved === null || p.people_improved === undefined ? "" : `▲${fmt(p.people_improved)} ▼${fmt(p.people_fell_back)}`;
+    el("title", {}, g).textContent = `รอบ ${p.round}: ถึงเป้าหมาย / meeting all ${pct(p.share_meeting_all)}; ตามเส้นเป้า / expected ${pct(p.expected_share)}; `
+      + `พัฒนาขึ้น / improved ${fmt(p.people_improved)}, ลดลง / fell back ${fmt(p.people_fell_back)}; ส่งครบถ้วน / compliant ${pct(p.compliance_rate)}`;
   });
-  const lg = el("text", { x: 40, y: H - 4, class: "val" }, svg);
-  lg.textContent = "เขียว: ถึงเป้าหมายทุกทักษะ / green: reach every target · น้ำเงิน: ส่งครบถ้วน / blue: compliant";
+  const first = progress.findIndex((p) => p.people_assessed > 0);
+  const line = first < 0 ? [] : progress.map((p, i) => [i, i === first ? p.share_meeting_all : p.expected_share]).filter(([i, v]) => i >= first && v !== null);
+  if (line.length > 1) el("polyline", { class: "on-track", points: line.map(([i, v]) => `${X(i)},${Y(v)}`).join(" "), fill: "none", stroke: "#e07b00", "stroke-width": 2, "stroke-dasharray": "6 4" }, svg);
+  line.slice(1).forEach(([i, v]) => { el("circle", { class: "expected", cx: X(i), cy: Y(v), r: 3, fill: "#e07b00" }, svg); });
+  const actual = progress.map((p, i) => [i, p.share_meeting_all]).filter(([, v]) => v !== null);
+  if (actual.length > 1) el("polyline", { class: "actual", points: actual.map(([i, v]) => `${X(i)},${Y(v)}`).join(" "), fill: "none", stroke: "#1a9850", "stroke-width": 3 }, svg);
+  actual.forEach(([i, v]) => {
+    el("circle", { class: "actual-point", "data-round": progress[i].round, cx: X(i), cy: Y(v), r: 5, fill: progress[i].on_track === false ? "#d73027" : "#1a9850" }, svg);
+    const t = el("text", { x: X(i) + 8, y: Y(v) - 6, class: "share" }, svg); t.textContent = pct(v);
+  });
+  $("#progress-table").innerHTML = `<thead><tr>${[["รอบ", "Round"], ["ประเมินแล้ว", "Assessed"], ["ถึงเป้าหมายทุกทักษะ", "Meeting all"], ["ตามเส้นเป้า", "On-track line"],
+    ["ผล", "Verdict"], ["พัฒนาขึ้น", "Improved"], ["ลดลง", "Fell back"]].map(([th, en], i) => `<th class="${i ? "" : "text"}">${bi(th, en)}</th>`).join("")}</tr></thead><tbody>`
+    + progress.map((p) => `<tr data-round="${esc(p.round)}"><td class="text">${esc(p.round)}</td><td data-key="people_assessed">${fmt(p.people_assessed)}</td>`
+      + `<td data-key="share_meeting_all">${pct(p.share_meeting_all)}</td><td data-key="expected_share">${pct(p.expected_share)}</td><td data-key="on_track">${verdict(p.on_track)}</td>`
+      + `<td data-key="people_improved">${fmt(p.people_improved)}</td><td data-key="people_fell_back">${fmt(p.people_fell_back)}</td></tr>`).join("") + "</tbody>";
   mark("chart_progress");
 }
 
@@ -210,22 +230,47 @@ async function select(code) {
     ["late", "ล่าช้า", "Late"], ["unsigned", "ยังไม่ลงนาม", "Unsigned"], ["group_mismatch", "กลุ่มไม่ตรงบัญชี", "Group mismatch"],
     ["target_mismatch", "ระดับเป้าหมายไม่ตรง", "Target mismatch"], ["missing", "ยังไม่ส่ง", "Missing"], ["not_on_list", "ไม่อยู่ในบัญชี", "Not on the list"]];
   $("#detail").innerHTML = `<dl>${rows.map(([k, th, en]) => `<dt>${bi(th, en)}</dt><dd data-key="${k}">${fmt(r[k])}</dd>`).join("")}`
-    + `<dt>${bi("อัตราครบถ้วน", "Compliance rate")}</dt><dd data-key="compliance_rate">${pct(r.on_list ? r.compliance_rate : null)}</dd></dl>`
+    + `<dt>${bi("อัตราครบถ้วน", "Compliance rate")}</dt><dd data-key="compliance_rate">${pct(r.on_list ? r.compliance_rate : null)}</dd>`
+    + `<dt>${bi("ถึงเป้าหมายทุกทักษะ", "Meeting every target")}</dt><dd data-key="share_meeting_all">${pct(r.share_meeting_all)}</dd>`
+    + `<dt>${bi("พัฒนาขึ้นจากรอบก่อน", "Improved since the last round")}</dt><dd data-key="people_improved">${fmt(r.people_improved)}</dd>`
+    + `<dt>${bi("ลดลงจากรอบก่อน", "Fell back since the last round")}</dt><dd data-key="people_fell_back">${fmt(r.people_fell_back)}</dd>`
+    + `<dt>${bi("ตามเป้า", "On track")}</dt><dd data-key="on_track">${verdict(r.on_track)}</dd></dl>`
+    + `<div id="missing-files"></div>`
     + `<button id="open-followup">${bi("รายชื่อที่ต้องติดตาม", "Follow-up list")} (${fmt(r.on_list - r.compliant + r.not_on_list)})</button> `
     + `<button id="whole-country" class="button secondary">${bi("ทั้งประเทศ", "Whole country")}</button>`;
   $("#detail").classList.remove("muted");
   $("#open-followup").addEventListener("click", () => openFollowup(code));
-  $("#whole-country").addEventListener("click", () => { renderTraining(state.data.training, bi("ทั้งประเทศ", "whole country")); renderProgress(state.data.progress); });
+  $("#whole-country").addEventListener("click", () => { renderTraining(state.data.training, bi("ทั้งประเทศ", "whole country")); renderProgress(state.data.progress, bi("ทั้งประเทศ", "whole country")); });
   try {
     const p = await getJSON(`api/provinces/${code}?round=${encodeURIComponent(state.data.round)}`);
     if (state.selected !== code) return;
-    renderTraining(p.training, `${esc(r.province_name_th)} <span class="en">${esc(r.province_name_en)}</span>`);
-    renderProgress(p.progress);
+    const label = `${esc(r.province_name_th)} <span class="en">${esc(r.province_name_en)}</span>`;
+    renderTraining(p.training, label);
+    renderProgress(p.progress, label);
+    renderMissingFiles(p.missing_files);
   } catch (e) { showError(e); }
+}
+
+// Files removed from the drive that stay in force (the ledger's missing_since): shown for the province.
+function renderMissingFiles(files) {
+  const box = $("#missing-files");
+  if (!box || !files || !files.length) { if (box) box.innerHTML = ""; return; }
+  box.innerHTML = `<h3>${bi("ไฟล์ที่ถูกลบออกจากไดรฟ์ (ยังใช้ผลอยู่)", "Removed from the drive (still in force)")}</h3><ul>`
+    + files.map((f) => `<li data-path="${esc(f.rel_path)}">${esc(f.rel_path)} · ${bi(`หายไปตั้งแต่ ${f.missing_since ? thaiDate(f.missing_since) : "–"}`, `missing since ${esc((f.missing_since || "").slice(0, 10))}`)}</li>`).join("") + "</ul>";
+}
+
+const changeLabel = (c) => { const l = (state.data.changes || {})[c]; return l ? bi(l.th, l.en) : esc(c || "–"); };
+function historyCell(h) {   // a person's rounds: status, skills met of required, the change
+  return h.map((x) => `<span class="hist" data-round="${esc(x.round)}" title="${esc(x.round)}: ${esc(x.status)}${x.change ? " · " + esc(x.change) : ""}${x.province_code ? " · " + esc(x.province_code) : ""}">`
+    + `<b>${esc(x.round)}</b> ${bi(...(STATUS[x.status] || [x.status, x.status]))}`
+    + (x.skills_met_now !== null && x.skills_met_now !== undefined ? ` · ${x.skills_met_now}/${x.skills_required}` : "")
+    + (x.change ? ` · <span class="change ${esc(x.change)}">${changeLabel(x.change)}</span>` : "")
+    + "</span>").join(" ");
 }
 
 async function openFollowup(code) {
   const round = state.data.round;
+  state.followup = code;
   try {
     const f = await getJSON(`api/provinces/${code}/followup?round=${encodeURIComponent(round)}&limit=${SHOW_ROWS}`);
     const p = f.province, href = `api/provinces/${code}/followup.xlsx?round=${encodeURIComponent(round)}`;
@@ -233,13 +278,18 @@ async function openFollowup(code) {
     const shown = f.rows.length < f.total ? ` · แสดง ${fmt(f.rows.length)} คนแรก ไฟล์ .xlsx มีครบทุกคน <span class="en">showing the first ${fmt(f.rows.length)}; the .xlsx has everyone</span>` : "";
     $("#followup-hint").innerHTML = `<span id="followup-total" data-total="${f.total}">${fmt(f.total)}</span> คนยังไม่ครบถ้วน <span class="en">${fmt(f.total)} people not yet compliant</span>${shown} · `
       + `<a id="download-xlsx" class="button" href="${href}" download>ดาวน์โหลด .xlsx <span class="en">download</span></a>`;
-    const body = f.rows.map((r) => `<tr><td class="text">${esc(r.full_name)}</td><td class="text">${esc(r.unit)}</td><td class="text">${esc(r.position)}</td>`
+    const body = f.rows.map((r) => `<tr data-masked="${esc(r.citizen_id_masked)}"><td class="text">${esc(r.full_name)}</td>`
       + `<td class="text"><span class="status ${esc(r.status)}">${bi(...(STATUS[r.status] || [r.status, r.status]))}</span></td>`
+      + `<td class="text" data-key="change">${r.change ? `<span class="change ${esc(r.change)}">${changeLabel(r.change)}</span>` : "–"}`
+      + `${r.skills_met_before !== null && r.skills_met_before !== undefined ? ` <small class="muted">(${r.skills_met_before}→${r.skills_met_now ?? "–"}/${r.skills_required})</small>` : ""}</td>`
+      + `<td class="text history" data-key="history">${historyCell(r.history || [])}</td>`
       + `<td class="text">${(r.problems || []).map((x) => esc((STATUS[x] || [x])[0])).join(", ")}</td><td class="text mono">${esc(r.citizen_id_masked)}</td>`
+      + `<td class="text">${esc(r.unit)}</td><td class="text">${esc(r.position)}</td>`
       + `<td class="text">${esc(r.assigned_group)}</td><td class="text">${esc(r.declared_group)}</td></tr>`).join("");
     $("#followup").innerHTML = `<div class="scroll"><table class="grid" id="followup-table"><thead><tr>`
-      + [["ชื่อ-นามสกุล", "Name"], ["สังกัด", "Unit"], ["ตำแหน่ง", "Position"], ["สถานะ", "Status"], ["ปัญหาที่พบ", "Problems"],
-        ["เลขประจำตัว (ปิดบัง)", "ID (masked)"], ["กลุ่มตามบัญชี", "Assigned"], ["กลุ่มที่แจ้ง", "Declared"]].map(([th, en]) => `<th class="text">${bi(th, en)}</th>`).join("")
+      + [["ชื่อ-นามสกุล", "Name"], ["สถานะ", "Status"], ["เทียบรอบก่อน (ทักษะที่ถึงเป้า)", "Since the last round (skills met)"],
+        ["ประวัติรายรอบ", "History by round"], ["ปัญหาที่พบ", "Problems"], ["เลขประจำตัว (ปิดบัง)", "ID (masked)"],
+        ["สังกัด", "Unit"], ["ตำแหน่ง", "Position"], ["กลุ่มตามบัญชี", "Assigned"], ["กลุ่มที่แจ้ง", "Declared"]].map(([th, en]) => `<th class="text">${bi(th, en)}</th>`).join("")
       + `</tr></thead><tbody>${body}</tbody></table></div>`;
     $("#followup-card").scrollIntoView({ behavior: "instant", block: "start" });
   } catch (e) { showError(e); }
@@ -269,8 +319,9 @@ async function load(round) {
   renderMap(d.provinces); mark("map");
   renderTable(d.provinces); mark("table");
   renderTraining(d.training, bi("ทั้งประเทศ", "whole country"));
-  renderProgress(d.progress);
+  renderProgress(d.progress, bi("ทั้งประเทศ", "whole country"));
   if (state.selected && state.byCode[state.selected]) select(state.selected); else renderLowest(d.provinces);
+  if (state.followup && state.byCode[state.followup]) await openFollowup(state.followup);   // the chosen round's list
   document.body.dataset.ready = "1";
   mark("ready");
 }

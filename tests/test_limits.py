@@ -207,6 +207,7 @@ def test_zip_bomb_rejected_from_the_directory_without_inflating(hostile):
 
 def test_zip_bomb_within_the_ratio_is_rejected_by_its_uncompressed_size(tmp_path, monkeypatch):
     monkeypatch.setenv("DGSA_MAX_COMPRESSION_RATIO", "100000")
+    monkeypatch.setenv("DGSA_MAX_UNCOMPRESSED_BYTES", str(512 << 20))   # (the default, 2 GiB, takes longer to reach)
     bad = _reason(zip_bomb(tmp_path / "b.xlsx", inflated=600 << 20))
     assert bad.code == "TOO_LARGE" and "DGSA_MAX_UNCOMPRESSED_BYTES=536870912" in bad.detail, bad.detail
 
@@ -235,12 +236,13 @@ def test_sheet_shape_limits(monkeypatch):
         limits.check_sheet_shape(10, 16_384, "Sheet1")
     assert e.value.code == "TOO_MANY_COLUMNS"
     assert e.value.detail == "sheet 'Sheet1' has 16384 columns; limit DGSA_MAX_COLUMNS=500"
+    limits.check_sheet_shape(1_048_576, 10)     # an honest roster filling an Excel sheet: read in chunks
     with pytest.raises(Bad) as e:
-        limits.check_sheet_shape(1_048_576, 3)
-    assert e.value.code == "TOO_MANY_ROWS" and "DGSA_MAX_ROWS=250000" in e.value.detail
+        limits.check_sheet_shape(20_000_000, 1)
+    assert e.value.code == "TOO_MANY_ROWS" and "DGSA_MAX_ROWS=10000000" in e.value.detail
     with pytest.raises(Bad) as e:
-        limits.check_sheet_shape(200_000, 400)
-    assert e.value.code == "TOO_MANY_CELLS" and "DGSA_MAX_CELLS=5000000" in e.value.detail
+        limits.check_sheet_shape(1_048_576, 40)     # calamine's grid would be ~42 million cells
+    assert e.value.code == "TOO_MANY_CELLS" and "DGSA_MAX_CELLS=12000000" in e.value.detail
     monkeypatch.setenv("DGSA_MAX_COLUMNS", "20000")
     monkeypatch.setenv("DGSA_MAX_CELLS", "1e9")
     limits.check_sheet_shape(10, 16_384)      # a setting moves the bound

@@ -7,8 +7,7 @@ import os
 from pathlib import Path
 from typing import BinaryIO
 
-from dgsa.ingest.limit_settings import (BLOCK, max_cell_chars, max_cells, max_columns, max_line_chars, max_rows,
-                                        over)
+from dgsa.ingest.limit_settings import BLOCK, max_cell_chars, max_columns, max_line_chars, max_rows, over
 
 
 def _csv_decoder(head: bytes):
@@ -23,17 +22,18 @@ def check_csv_stream(source: Path | BinaryIO) -> None:
     """A CSV in bounded memory before it is decoded and parsed: read in 1 MiB blocks through an
     incremental decoder; per line: its characters (DGSA_MAX_LINE_CHARS), its fields counted as
     1 + the most frequent of , ; TAB (DGSA_MAX_COLUMNS; an upper bound: delimiters inside quotes
-    count too), its longest field (DGSA_MAX_CELL_CHARS); lines (DGSA_MAX_ROWS) and fields
-    (DGSA_MAX_CELLS) of the file. A quoted field spanning lines is bounded by the csv module's
-    field limit (FILE_UNREADABLE). `source`: a path or a binary file object."""
+    count too), its longest field (DGSA_MAX_CELL_CHARS); lines of the file (DGSA_MAX_ROWS). A CSV
+    is never held whole (a big one is read in chunks: dgsa.ingest.stream_read), so its fields are
+    not counted against DGSA_MAX_CELLS. A quoted field spanning lines is bounded by the csv
+    module's field limit (FILE_UNREADABLE). `source`: a path or a binary file object."""
     if isinstance(source, (str, os.PathLike)):
         with open(source, "rb") as fh:
             check_csv_stream(fh)
         return
     fh = source
     line_limit, row_limit, col_limit = max_line_chars(), max_rows(), max_columns()
-    cell_limit, cells_limit = max_cell_chars(), max_cells()
-    rows = cells = 0
+    cell_limit = max_cell_chars()
+    rows = 0
     carry = ""
 
     def line(s: str, n: int) -> int:
@@ -61,20 +61,16 @@ def check_csv_stream(source: Path | BinaryIO) -> None:
         carry = lines.pop()
         for s in lines:
             rows += 1
-            cells += line(s, rows)
+            line(s, rows)
         if len(carry) > line_limit:
             raise over("LINE_TOO_LONG", f"line {rows + 1} has more than {len(carry)} characters",
                         "DGSA_MAX_LINE_CHARS")
         if rows > row_limit:
             raise over("TOO_MANY_ROWS", f"file has more than {rows} lines", "DGSA_MAX_ROWS")
-        if cells > cells_limit:
-            raise over("TOO_MANY_CELLS", f"file has more than {cells} cells", "DGSA_MAX_CELLS")
         block = fh.read(BLOCK)
     carry += decoder.decode(b"", final=True)
     if carry:
         rows += 1
-        cells += line(carry, rows)
+        line(carry, rows)
     if rows > row_limit:
         raise over("TOO_MANY_ROWS", f"file has {rows} lines", "DGSA_MAX_ROWS")
-    if cells > cells_limit:
-        raise over("TOO_MANY_CELLS", f"file has {cells} cells", "DGSA_MAX_CELLS")

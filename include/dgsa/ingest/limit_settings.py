@@ -15,14 +15,18 @@ RATIO_MIN_BYTES = MIB               # members smaller than this are never judged
 CODES = ("TOO_LARGE", "ZIP_BOMB", "TOO_MANY_COLUMNS", "TOO_MANY_ROWS", "TOO_MANY_CELLS", "CELL_TOO_LONG",
          "LINE_TOO_LONG")
 
+# A file's length is not a memory question any more: a big file is read, typed, judged and
+# written in chunks of DGSA_CHUNK_ROWS (dgsa.ingest.stream_load). What stays bounded is what a
+# file may cost in time (bytes, inflated bytes, rows) and what is held at once: the cell grid
+# calamine builds for one Excel sheet (DGSA_MAX_CELLS: rows x columns), and one line or cell.
 DEFAULTS = {
-    "DGSA_MAX_FILE_BYTES": 100 * MB,
-    "DGSA_MAX_UNCOMPRESSED_BYTES": 512 * MIB,
+    "DGSA_MAX_FILE_BYTES": 1000 * MB,           # a 2,200,000-row roster as CSV is ~0.4 GB
+    "DGSA_MAX_UNCOMPRESSED_BYTES": 2048 * MIB,  # a full Excel sheet (1,048,576 rows) of a roster: ~0.8 GiB of XML
     "DGSA_MAX_COMPRESSION_RATIO": 100,
     "DGSA_MAX_ZIP_ENTRIES": 10_000,
     "DGSA_MAX_COLUMNS": 500,
-    "DGSA_MAX_ROWS": 250_000,
-    "DGSA_MAX_CELLS": 5_000_000,
+    "DGSA_MAX_ROWS": 10_000_000,                # rows of a sheet or lines of a CSV: time, not memory
+    "DGSA_MAX_CELLS": 12_000_000,               # Excel sheet's grid (rows x columns), held whole by calamine
     "DGSA_MAX_CELL_CHARS": 32_767,
     "DGSA_MAX_LINE_CHARS": 100_000,
 }
@@ -95,7 +99,8 @@ def check_size(size: int) -> None:
 
 def check_sheet_shape(height: int, width: int, sheet: str | None = None) -> None:
     """A sheet's shape as calamine reports it (sheet.height, sheet.width) before its cells are
-    turned into Python objects: rows, columns and rows x columns must be within the limits."""
+    turned into Python objects: rows, columns and rows x columns (the grid calamine holds) must
+    be within the limits."""
     where = f"sheet {sheet!r}" if sheet else "sheet"
     if width > max_columns():
         raise over("TOO_MANY_COLUMNS", f"{where} has {width} columns", "DGSA_MAX_COLUMNS")

@@ -7,22 +7,25 @@ names the limit and its value, e.g. "sheet has 16384 columns; limit DGSA_MAX_COL
 
 | setting | default | code | checked by |
 |---|---|---|---|
-| DGSA_MAX_FILE_BYTES | 100 MB | TOO_LARGE | check_file: os.stat, before reading a byte |
-| DGSA_MAX_UNCOMPRESSED_BYTES | 512 MiB | TOO_LARGE | check_xlsx: the zip central directory, then the real inflated size |
+| DGSA_MAX_FILE_BYTES | 1000 MB | TOO_LARGE | check_file: os.stat, before reading a byte |
+| DGSA_MAX_UNCOMPRESSED_BYTES | 2048 MiB | TOO_LARGE | check_xlsx: the zip central directory, then the real inflated size |
 | DGSA_MAX_COMPRESSION_RATIO | 100 | ZIP_BOMB | check_xlsx: per zip member over 1 MiB, and a member inflating past its declared size |
 | DGSA_MAX_ZIP_ENTRIES | 10000 | ZIP_BOMB | check_xlsx: end-of-central-directory record, before the directory is read |
 | DGSA_MAX_COLUMNS | 500 | TOO_MANY_COLUMNS | check_xlsx (cell refs), check_csv_stream, check_sheet_shape |
-| DGSA_MAX_ROWS | 250000 | TOO_MANY_ROWS | check_xlsx (row refs), check_csv_stream, check_sheet_shape |
-| DGSA_MAX_CELLS | 5000000 | TOO_MANY_CELLS | rows x columns of a sheet (what calamine materialises) |
+| DGSA_MAX_ROWS | 10000000 | TOO_MANY_ROWS | check_xlsx (row refs), check_csv_stream, check_sheet_shape |
+| DGSA_MAX_CELLS | 12000000 | TOO_MANY_CELLS | rows x columns of an Excel sheet (the grid calamine holds whole); not CSV |
 | DGSA_MAX_CELL_CHARS | 32767 | CELL_TOO_LONG | check_xlsx (text runs), check_csv_stream (fields), check_grid |
 | DGSA_MAX_LINE_CHARS | 100000 | LINE_TOO_LONG | check_csv_stream, byte-wise in 1 MiB blocks, before decoding the file |
 
 Why these defaults: a real submission has ~20-40 columns and tens to low hundreds of rows;
-OPS MOI's whole roster is ~10,000 rows. 32,767 is Excel's own limit of characters in a
-cell; 100,000 characters per CSV line stays under the csv module's field limit (131,072).
-The sheet-size bounds (rows, columns, cells) are what keep calamine's dense grid and the
-Python cells under the memory budget (peak RSS < 1.5 GiB with any file: see
-docs/reliability.md for the measurement).
+the ministry's roster may hold every civil servant (2,200,000 rows: CSV, as an Excel sheet
+stops at 1,048,576). A file's length costs time, not memory: a file over DGSA_STREAM_MIN_BYTES
+is read, typed, judged and written DGSA_CHUNK_ROWS rows at a time (dgsa.ingest.stream_load), so
+the row and byte limits are set far above an honest roster and only stop absurd files.
+32,767 is Excel's own limit of characters in a cell; 100,000 characters per CSV line stays
+under the csv module's field limit (131,072). The cells bound is what keeps calamine's dense
+grid of one Excel sheet (rows x columns, up to ~1 GB at 12,000,000 cells) and the chunk's
+Python cells under the memory budget (peak RSS < 1.5 GiB: docs/benchmarks.md, docs/reliability.md).
 
 Pure functions, no database: the loader (dgsa.ingest.load / dgsa.ingest.readers) calls
 

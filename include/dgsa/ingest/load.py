@@ -78,7 +78,7 @@ def load_files(file_ids: list[int], root: Path, url: str | None = None, run_name
     batch: list[Prepared] = []
     for rec in records:
         if stream_load.streams(rec):      # a big file: read, judged and written chunk by chunk, alone
-            outcomes.append(stream_load.load_streamed(rec, root, url, run_name))
+            outcomes.append(stream_load.load_streamed(rec, root, url, run_name, _pick_sheet, _changed))
             continue
         batch.append(prepare(rec, root))
         if sum(p.data_rows for p in batch) >= batch_rows():

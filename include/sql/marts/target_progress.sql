@@ -44,7 +44,7 @@ SELECT c.round,
        -- expected = s0 + (1 - s0) * (round - r0) / (goal - r0), capped at 1.0, 1.0 from the goal year on;
        -- on_track compares exactly, in integers: m/a >= m0/a0 + (a0-m0)/a0 * (round-r0)/(goal-r0)
        CASE WHEN c.people_assessed = 0 OR f.r0 IS NULL OR c.round::int <= f.r0 THEN NULL
-            WHEN c.round::int >= c.goal THEN 1.0
+            WHEN c.round::int >= c.goal THEN 1.0000
             ELSE round(least(1.0, (f.m0::numeric / f.a0)
                  + (1 - f.m0::numeric / f.a0) * (c.round::int - f.r0) / (c.goal - f.r0)), 4)
        END                                                              AS expected_share,
@@ -59,7 +59,7 @@ LEFT JOIN first_round f USING (province_code);
 ALTER TABLE mart_build.target_progress ADD PRIMARY KEY (round, province_code);
 
 COMMENT ON TABLE mart_build.target_progress IS
-    'Progress toward the ministry''s goal (ความก้าวหน้าสู่เป้าหมาย ระดับกำลังพัฒนา ปี 2565) per round and province; compare rounds to see the trend.';
+    'Progress toward the ministry''s goal (ความก้าวหน้าสู่เป้าหมาย: ทุกคนระดับกำลังพัฒนาภายในปีเป้าหมาย, ref.round.goal_year) per round and province: the share meeting every required skill, who improved or fell back since the previous round, and whether the province is on its straight line to the goal.';
 COMMENT ON COLUMN mart_build.target_progress.round IS 'Round (รอบ), B.E. year.';
 COMMENT ON COLUMN mart_build.target_progress.province_code IS 'Province on the list (รหัสจังหวัด).';
 COMMENT ON COLUMN mart_build.target_progress.people_assessed IS 'People on the list with a current assessment.';

@@ -23,7 +23,7 @@ import logging
 import time
 from pathlib import Path
 
-from dgsa.foundation import config, db
+from dgsa.foundation import config, db, progress
 from dgsa.contract import suites as contract
 from dgsa.ingest import headers, limits, readers, stream_load
 from dgsa.ingest.judge import judge
@@ -74,6 +74,8 @@ def load_files(file_ids: list[int], root: Path, url: str | None = None, run_name
                          OR (status = 'rejected' AND reason_code = ANY(%s))) ORDER BY file_id""",
                     (list(file_ids), list(TRANSIENT)))
         records = [FileRecord(*r) for r in cur.fetchall()]
+    progress.start("load", progress.label_for(sorted({r.province_code for r in records if r.province_code})),
+                   len(records))
     outcomes: list[Outcome] = []
     batch: list[Prepared] = []
     for rec in records:
@@ -81,6 +83,7 @@ def load_files(file_ids: list[int], root: Path, url: str | None = None, run_name
             outcomes.append(stream_load.load_streamed(rec, root, url, run_name, _pick_sheet, _changed))
             continue
         batch.append(prepare(rec, root))
+        progress.tick(read_rows=batch[-1].data_rows)
         if sum(p.data_rows for p in batch) >= batch_rows():
             outcomes += _judge_and_write(batch, url, run_name)
             batch = []
@@ -182,6 +185,7 @@ def write(p: Prepared, conn) -> Outcome:
                     scrub(str(exc)).splitlines()[0][:200])
         p.reject("PROCESSING_ERROR", type(exc).__name__)
         o = write_file(p, conn)
+    progress.tick(written_rows=o.rows_loaded + o.rows_rejected)
     if o.status != "skipped":
         log.info("file %s %s: %s %s read=%s loaded=%s rejected=%s skipped=%s", p.rec.file_id, p.rec.rel_path,
                  o.status, o.reason_code or "", o.rows_read, o.rows_loaded, o.rows_rejected, o.rows_skipped)

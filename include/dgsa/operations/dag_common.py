@@ -27,4 +27,25 @@ def default_args(retry_delay: timedelta) -> dict:
     return {"owner": "dgsa", "retries": int(os.environ.get("DGSA_TASK_RETRIES", "2")),
             "retry_delay": timedelta(seconds=float(delay)) if delay else retry_delay,
             "retry_exponential_backoff": True,
-            "on_failure_callback": DgsaAlertNotifier(), "on_retry_callback": DgsaAlertNotifier(kind="task_retry")}
+            "on_failure_callback": DgsaAlertNotifier(), "on_retry_callback": DgsaAlertNotifier(kind="task_retry"),
+            "on_success_callback": report_progress}
+
+
+def report_progress(context) -> None:
+    """on_success_callback: one `DGSA PROGRESS` line at INFO per finished task (its counts from its
+    XCom, its seconds, the province label of a mapped load task); `make pipeline` prints these lines."""
+    import logging
+    from datetime import datetime, timezone
+
+    from dgsa.foundation import progress
+
+    ti = context["ti"]
+    try:
+        result = ti.xcom_pull(task_ids=ti.task_id, map_indexes=ti.map_index)
+    except Exception:  # noqa: BLE001 - a progress line never fails a task
+        result = None
+    code = (getattr(ti.task, "op_kwargs", None) or {}).get("province_code")
+    started = getattr(ti, "start_date", None)
+    seconds = (datetime.now(timezone.utc) - started).total_seconds() if started else 0.0
+    logging.getLogger("dgsa.progress").info(
+        progress.task_line(f"{ti.dag_id}.{ti.task_id}", progress.label_for(code) if code else "", seconds, result))

@@ -9,7 +9,8 @@ engine = create_engine(url, poolclass=pool.NullPool)
 with engine.connect() as connection:
     context.configure(connection=connection, version_table_schema="audit",
                       transaction_per_migration=True)
-    connection.exec_driver_sql("CREATE SCHEMA IF NOT EXISTS audit")
+    if connection.exec_driver_sql("SELECT to_regnamespace('audit')").scalar() is None:
+        connection.exec_driver_sql("CREATE SCHEMA audit")   # the pipeline login may not create schemas
     with context.begin_transaction():
         context.run_migrations()
     connection.commit()

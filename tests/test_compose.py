@@ -40,3 +40,38 @@ def test_drive_read_only_healthchecks_init_and_secrets_from_env():
         assert var in example
     assert ".env" in (ROOT / ".gitignore").read_text().split()
     assert "requirements.txt" in (ROOT / "Dockerfile").read_text()
+
+
+def _user(url: str) -> str:
+    return url.split("//", 1)[1].split("@", 1)[0].split(":", 1)[0]
+
+
+def test_the_pipeline_logs_in_as_dgsa_pipeline_never_as_the_superuser():
+    """Issue 20: no superuser URL for the pipeline; the superuser appears only in airflow-init's bootstrap."""
+    services = COMPOSE["services"]
+    superuser = services["warehouse-db"]["environment"]["POSTGRES_USER"]
+    assert superuser != "dgsa_pipeline"
+    for name, svc in services.items():
+        env = svc.get("environment") or {}
+        for key in ("DGSA_WAREHOUSE_URL", "AIRFLOW_CONN_DGSA_WAREHOUSE"):
+            if key in env:
+                assert _user(env[key]) == "dgsa_pipeline", f"{name}.{key} logs in as {_user(env[key])}"
+    everywhere = [(name, key, value) for name, svc in services.items()
+                  for key, value in (svc.get("environment") or {}).items()
+                  if isinstance(value, str) and f"//{superuser}:" in value]
+    assert everywhere == [("airflow-init", "DGSA_BOOTSTRAP_URL", everywhere[0][2])], everywhere
+    init = " ".join(services["airflow-init"]["command"])
+    assert 'DGSA_WAREHOUSE_URL="$$DGSA_BOOTSTRAP_URL" python -m dgsa.foundation.migrate' in init
+    assert "DGSA_PIPELINE_PASSWORD" in (ROOT / ".env.example").read_text()
+
+
+def test_openlineage_transport_from_env_and_marquez_behind_a_profile():
+    services = COMPOSE["services"]
+    env = services["airflow-worker"]["environment"]
+    assert env["AIRFLOW__OPENLINEAGE__EXTRACTORS"] == "dgsa.operations.lineage.DgsaTaskExtractor"
+    assert env["AIRFLOW__OPENLINEAGE__TRANSPORT"] == "${DGSA_OPENLINEAGE_TRANSPORT:-}"
+    for name in ("marquez", "marquez-db", "marquez-web"):
+        assert services[name]["profiles"] == ["lineage"], name
+    example = (ROOT / ".env.example").read_text()
+    assert '"type": "http", "url": "http://marquez:5000"' in example
+    assert '"type": "file"' in example

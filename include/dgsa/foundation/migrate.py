@@ -145,8 +145,10 @@ def main(argv=None) -> None:
     parser.add_argument("--pipeline-url", action="store_true",
                         help="print the warehouse URL as the pipeline login (dgsa_pipeline) and exit")
     args = parser.parse_args(argv)
-    if args.pipeline_url:
-        print(pipeline_url())
+    if args.pipeline_url:   # the URL unchanged where the server has no such login (not bootstrapped)
+        with db.transaction() as conn, conn.cursor() as cur:
+            cur.execute("SELECT 1 FROM pg_roles WHERE rolname = %s AND rolcanlogin", (PIPELINE_LOGIN,))
+            print(pipeline_url() if cur.fetchone() else config.warehouse_url())
         return
     upgrade()
     reference = seed_reference()

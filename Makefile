@@ -36,6 +36,7 @@ warehouse: $(VENV_STAMP)
 	@echo "== warehouse"
 	@$(ENV) python -m dgsa_tools.devenv
 
+# migrations + reference data; as a role that may create roles, also the pipeline login dgsa_pipeline
 migrate: warehouse
 	@$(ENV) python -m dgsa.foundation.migrate
 
@@ -55,11 +56,17 @@ test: warehouse
 	@$(ENV) python -m pytest -q -n $(TEST_WORKERS) -p no:warnings tests
 
 # ---------------------------------------------------------------- running
-pipeline: warehouse airflow-db
-	@echo "== pipeline on $(DRIVE) (through airflow dags test)"
+# make pipeline: its own throw-away Airflow metadata per DAG run (bin/run-dag), so it never shares runs with
+# `make airflow`'s scheduler and a killed run blocks nothing; as the pipeline login dgsa_pipeline (bootstrapped
+# by migrate) when the server has it; OpenLineage events appended to DGSA_LINEAGE_DIR/events.jsonl
+LINEAGE_DIR = $${DGSA_LINEAGE_DIR-$(CURDIR)/.dgsa/lineage}
+PIPELINE_URL = $$($(ENV) python -m dgsa.foundation.migrate --pipeline-url)
+pipeline: migrate
+	@echo "== pipeline on $(DRIVE) (through airflow dags test, own Airflow metadata; progress below)"
 	@test -d "$(DRIVE)" || { echo "DRIVE=$(DRIVE) is not a folder" >&2; exit 2; }
-	@DGSA_DRIVE="$(abspath $(DRIVE))" bin/run-dag dgsa_ingest
-	@DGSA_DRIVE="$(abspath $(DRIVE))" bin/run-dag dgsa_marts
+	@url="$(PIPELINE_URL)" && echo "   as $$(echo "$$url" | sed -E 's#^[^/]*//([^:@/]*).*#\1#'); lineage: $(LINEAGE_DIR)/events.jsonl" && \
+	  DGSA_WAREHOUSE_URL="$$url" DGSA_LINEAGE_DIR="$(LINEAGE_DIR)" DGSA_DRIVE="$(abspath $(DRIVE))" bin/run-dag dgsa_ingest && \
+	  DGSA_WAREHOUSE_URL="$$url" DGSA_LINEAGE_DIR="$(LINEAGE_DIR)" DGSA_DRIVE="$(abspath $(DRIVE))" bin/run-dag dgsa_marts
 	@echo "== run summary (also in $${DGSA_OUTBOX:-.dgsa/outbox}/run-summary.md)"
 	@$(ENV) python -m dgsa.operations.run_summary
 
@@ -70,7 +77,11 @@ airflow: warehouse airflow-db
 	@echo "   The dgsa DAGs are unpaused: dgsa_ingest runs nightly at 01:00, dgsa_marts after it, dgsa_lateness"
 	@echo "   daily at 08:00 (Asia/Bangkok). Pause one with its toggle or: bin/dgsa-env airflow dags pause DAG_ID"
 	@$(ENV) airflow dags unpause --treat-dag-id-as-regex -y '^dgsa_' >/dev/null 2>&1 || true
-	@DGSA_DRIVE="$(abspath $(DRIVE))" AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION=False \
+	@echo "   Runs as the pipeline login dgsa_pipeline; OpenLineage events in $(LINEAGE_DIR)/events.jsonl. A run"
+	@echo "   whose task died is failed by the scheduler's task heartbeat timeout, a run that hangs by dagrun_timeout."
+	@DGSA_WAREHOUSE_URL="$(PIPELINE_URL)" DGSA_LINEAGE_DIR="$(LINEAGE_DIR)" \
+	  DGSA_DRIVE="$(abspath $(DRIVE))" AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION=False \
+	  AIRFLOW__SCHEDULER__TASK_INSTANCE_HEARTBEAT_TIMEOUT=$${AIRFLOW__SCHEDULER__TASK_INSTANCE_HEARTBEAT_TIMEOUT:-300} \
 	  AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS=admin:admin $(ENV) airflow standalone
 
 .PHONY: airflow-celery

@@ -70,7 +70,7 @@ pipeline: migrate
 	@echo "== run summary (also in $${DGSA_OUTBOX:-.dgsa/outbox}/run-summary.md)"
 	@$(ENV) python -m dgsa.operations.run_summary
 
-airflow: warehouse airflow-db
+airflow: migrate airflow-db
 	@echo "== Airflow UI: http://127.0.0.1:$${DGSA_AIRFLOW_PORT:-8080}  (user 'admin'; the password is printed below"
 	@echo "   and kept in .airflow/simple_auth_manager_passwords.json.generated). Ctrl-C stops it."
 	@echo "   The DG-SA page (compliance map, training needs, follow-up lists): DG-SA in the navigation."

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import time
 from pathlib import Path
 
@@ -72,14 +73,34 @@ def load_kind(root: Path, kind: str, province_code: str | list[str] | None = Non
     return summary
 
 
-def task_groups(provinces: list[str]) -> list[str]:
-    """The provinces with work, grouped into the load tasks to map: one per province (the
-    default), or DGSA_LOAD_TASKS groups ("10,11,12") so that GX and task start-up are paid per
-    group, not per province, on large loads."""
+def task_groups(provinces: list[str], url: str | None = None) -> list[str]:
+    """The provinces with work, grouped into the load tasks to map. DGSA_LOAD_TASKS=N forces N
+    groups ("10,11,12"). By default (0) the grouping follows the work, because every task pays
+    GX's and the task's start-up (about a second each): one task per province while few
+    provinces have work (up to DGSA_LOAD_TASKS_LABELLED, default 8: the nightly run, where the
+    labels "50 เชียงใหม่" are worth it); otherwise as many tasks as cores (os.sched_getaffinity),
+    more only if a task would carry over DGSA_LOAD_TASK_BYTES (default 64 MB) of files, the
+    provinces dealt out by the bytes they have waiting so that the tasks finish together."""
     tasks = int(config.float_setting("DGSA_LOAD_TASKS", 0))
-    if tasks <= 0 or tasks >= len(provinces):
+    if tasks > 0:
+        return list(provinces) if tasks >= len(provinces) else [",".join(provinces[i::tasks]) for i in range(tasks)]
+    if len(provinces) <= config.float_setting("DGSA_LOAD_TASKS_LABELLED", 8):
         return list(provinces)
-    return [",".join(provinces[i::tasks]) for i in range(tasks)]
+    with db.transaction(url) as conn, conn.cursor() as cur:
+        cur.execute("""SELECT province_code, sum(size_bytes) FROM audit.source_file
+                       WHERE kind = 'submission' AND status = 'new' AND province_code = ANY(%s) GROUP BY 1""",
+                    (list(provinces),))
+        waiting = {code: int(n or 0) for code, n in cur.fetchall()}
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    per_task = config.float_setting("DGSA_LOAD_TASK_BYTES", 64_000_000)
+    tasks = max(cores, -(-sum(waiting.values()) // max(int(per_task), 1)))
+    if tasks >= len(provinces):
+        return list(provinces)
+    bins: list[tuple[int, list[str]]] = [(0, []) for _ in range(tasks)]
+    for code in sorted(provinces, key=lambda c: (-waiting.get(c, 0), c)):   # largest first, to the lightest task
+        i = min(range(tasks), key=lambda k: bins[k][0])
+        bins[i] = (bins[i][0] + waiting.get(code, 0), bins[i][1] + [code])
+    return [",".join(sorted(codes)) for _, codes in bins if codes]
 
 
 def reconcile(load_id: int | None = None, url: str | None = None) -> dict:
@@ -123,7 +144,7 @@ def run_all(root: Path, url: str | None = None) -> dict:
     prepare(url)
     scanned = scan(root, url=url)
     load_kind(root, "roster", url=url)
-    for group in task_groups(scanned["provinces"]):
+    for group in task_groups(scanned["provinces"], url):
         load_kind(root, "submission", group, url=url)
     return {"scan": scanned, "totals": reconcile(scanned["load_id"], url)}
 

@@ -27,7 +27,8 @@ def label_for(codes) -> str:
     codes = [c for c in (codes.split(",") if isinstance(codes, str) else codes or []) if c]
     if len(codes) == 1:
         return config.province_label(codes[0])
-    return f"{len(codes)} provinces ({', '.join(codes)})" if codes else ""
+    shown = ", ".join(codes) if len(codes) <= 3 else f"{codes[0]}, {codes[1]} ... {codes[-1]}"
+    return f"{len(codes)} provinces ({shown})" if codes else ""
 
 
 class Progress:

@@ -106,7 +106,10 @@ feedback: warehouse
 	@echo "== feedback workbooks (one per province with anything to say; only those whose content changed)"
 	@$(ENV) python -m dgsa.operations.feedback
 
+# the peers (dlt) live in their own virtualenv, from requirements-bench.txt: never in the product's
 bench: warehouse
+	@test -x .dgsa/venv-bench/bin/python || $(PYTHON) -m venv .dgsa/venv-bench
+	@.dgsa/venv-bench/bin/pip install -q -r requirements-bench.txt 2>&1 | grep -v "is ignored" || true
 	@$(ENV) python -m dgsa_tools.bench
 
 .PHONY: bench-page

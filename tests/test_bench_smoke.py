@@ -25,7 +25,10 @@ def test_bench_produces_every_figure(tmp_path, airflow_home, warehouse_url):
     for key in ("scan", "load_tasks", "marts", "read", "type", "validate", "write"):
         assert key in size["phases"], key
     assert size["phases"]["scan"] is not None and size["phases"]["marts"] is not None
-    assert set(size["ratios"]) == {"vs_limit", "limit_over_dgsa", "vs_naive"}
+    assert size["fastest"]["rows"] == size["rows"]
+    assert {"vs_limit", "limit_over_dgsa", "vs_naive", "pipeline_vs_fastest", "ingest_vs_fastest"} <= set(size["ratios"])
+    if size.get("dlt"):       # when the bench's own virtualenv is there (make bench installs it)
+        assert size["dlt"]["rows"] == size["rows"] and "ingest_vs_dlt" in size["ratios"]
     assert size["nightly"]["ingest_seconds"] is not None and size["warehouse"]["database_bytes"] > 0
     assert all(v["seconds"] is not None and v["import_errors"] == 0 for v in report["parse_seconds"].values())
     assert json.loads(json_path.read_text())["sizes"][0]["people"] == PEOPLE

@@ -109,9 +109,32 @@ def test_a_big_roster_loads_with_the_default_limits_in_chunks(big):
     assert out["totals"]["rows_loaded"] == ROWS - 3
 
 
-def test_chunked_and_whole_reads_make_the_same_warehouse(tmp_path_factory, warehouse_url, monkeypatch):
+@pytest.fixture(scope="module")
+def messy_drive(tmp_path_factory):
     drive = tmp_path_factory.mktemp("messy") / "drive"
     sample.generate(drive, 60, 31, messy=True)
+    return drive
+
+
+def test_load_tasks_follow_the_work(messy_drive, warehouse_url, monkeypatch):
+    with db.scratch_database(warehouse_url, "dgsa_groups") as url:
+        ingest.prepare(url)
+        provinces = ingest.scan(messy_drive, url=url)["provinces"]
+        assert len(provinces) > 8
+        groups = ingest.task_groups(provinces, url)
+        cores = len(os.sched_getaffinity(0))
+        assert len(groups) == min(cores, len(provinces))      # a small load: one task per core, not per province
+        assert sorted(c for g in groups for c in g.split(",")) == sorted(provinces)
+        monkeypatch.setenv("DGSA_LOAD_TASK_BYTES", "1")       # every province's bytes would overfill a task
+        assert ingest.task_groups(provinces, url) == provinces
+        monkeypatch.delenv("DGSA_LOAD_TASK_BYTES")
+        assert ingest.task_groups(provinces[:5], url) == provinces[:5]      # few provinces: labelled tasks
+        monkeypatch.setenv("DGSA_LOAD_TASKS", "3")
+        assert len(ingest.task_groups(provinces, url)) == 3
+
+
+def test_chunked_and_whole_reads_make_the_same_warehouse(messy_drive, warehouse_url, monkeypatch):
+    drive = messy_drive
     dumps = []
     for chunked in (False, True):
         if chunked:    # every file in chunks of 25 rows

@@ -35,6 +35,12 @@ def print_size(r: dict) -> None:
         how = "measured" if naive["measured"] else "extrapolated: " + naive["extrapolated_from"]
         print(f"   naive pandas + to_sql {naive['seconds']} s = {naive['rows_per_s']:,} rows/s ({how}); "
               f"dgsa = {r['ratios']['vs_naive']}x of it")
+    for key in ("fastest", "dlt"):
+        if peer := r.get(key):
+            print(f"   {key}: {peer['seconds']} s = {peer['rows_per_s']:,} rows/s ({peer['how']})")
+    rr = r["ratios"]
+    print(f"   ratios: dgsa_ingest / dlt {rr.get('ingest_vs_dlt', 'n/a')}; dgsa_ingest / fastest "
+          f"{rr.get('ingest_vs_fastest')}; whole pipeline / fastest {rr.get('pipeline_vs_fastest')} (target >= 1/3)")
 
 
 def print_summary(report: dict) -> None:
@@ -131,8 +137,10 @@ def write_markdown(report: dict, path: Path, json_path: Path | None) -> None:
              "above 1,000 rows, one late file per province; the roster one workbook)",
              "- pipeline: `airflow dags test dgsa_ingest`, then `dgsa_marts`, in a throw-away AIRFLOW_HOME, into a "
              "fresh scratch database per size; settings changed from the defaults: "
-             + ", ".join(f"`{k}={v}`" for k, v in (report['settings'].get('pipeline') or {}).items())
-             + " (one load task per core; limits that admit a roster of a million rows and more)",
+             + (", ".join(f"`{k}={v}`" for k, v in (report['settings'].get('pipeline') or {}).items()) or "none"),
+             "- fastest loader: each file read (python-calamine / csv) and its rows COPY'd as text, one process, no "
+             "checks; dlt: `dlt.pipeline(...).run()` to its postgres destination with defaults, files read with pandas "
+             "+ calamine (requirements-bench.txt, its own virtualenv)",
              "- limit: every file's data rows exported to CSV (untimed), then one `psql` session `\\copy`-ing them "
              "into plain text tables",
              "- naive: pandas `read_excel`/`read_csv` (default engines) + `to_sql` (defaults), one table per file; "
@@ -169,6 +177,15 @@ def write_markdown(report: dict, path: Path, json_path: Path | None) -> None:
         lines.append(f"| {s['people']:,} | {lim.get('seconds', 'n/a')} s | {_f(lim.get('rows_per_s'), '{:,}')} | "
                      f"{nv.get('seconds', 'n/a')} s{'' if nv.get('measured', True) else ' (extrapolated)'} | "
                      f"{_f(nv.get('rows_per_s'), '{:,}')} |")
+    lines += ["", "Peers on the same drive, in the same run (rows/s; ratios are dgsa's rows/s over the peer's: "
+              "`dgsa_ingest` is the ingest DAG's wall time, the pipeline both DAGs'):", "",
+              "| people | fastest loader | dlt | dgsa_ingest / dlt | dgsa_ingest / fastest | pipeline / fastest |",
+              "|---|---|---|---|---|---|"]
+    for s in sizes:
+        f, d, r = s.get("fastest") or {}, s.get("dlt") or {}, s.get("ratios") or {}
+        lines.append(f"| {s['people']:,} | {f.get('seconds', 'n/a')} s, {_f(f.get('rows_per_s'), '{:,}')} | "
+                     f"{d.get('seconds', 'n/a')} s, {_f(d.get('rows_per_s'), '{:,}')} | {r.get('ingest_vs_dlt', 'n/a')} | "
+                     f"{r.get('ingest_vs_fastest', 'n/a')} | {r.get('pipeline_vs_fastest', 'n/a')} |")
     lines += ["", "Nightly re-run over the unchanged drive (DAG wall time includes `airflow dags test` start-up and "
               "DAG parsing; \"in tasks\" is the sum of the task durations), and the generator:", "",
               "| people | nightly ingest DAG | in tasks | of which scan | nightly marts DAG | generate drive | "

@@ -9,8 +9,9 @@ dgsa_ingest`, then `dgsa_marts`) in a throw-away AIRFLOW_HOME into a fresh scrat
 Per size: wall time and rows/s end to end, seconds per phase (scan, read, type, validate,
 write from the load tasks' return values; marts from the build task), peak RSS of the
 largest process (GNU time), warehouse size, the nightly re-run over the unchanged drive, and
-the two anchors on the same rows (psql \\copy; the naive pandas script, measured up to
---naive-max people and extrapolated linearly above). Then each DAG file's parse time.
+the anchors and peers on the same rows (psql \\copy; the fastest loader, read -> COPY with no
+checks; dlt, from .dgsa/venv-bench; the naive pandas script, measured up to --naive-max people
+and extrapolated linearly above), with the ratios. Then each DAG file's parse time.
 Figures go to .dgsa/bench/bench-<date>.json and docs/benchmarks.md (bench_report).
 """
 from __future__ import annotations
@@ -27,7 +28,7 @@ import time
 from pathlib import Path
 
 from dgsa_tools.bench import through_airflow as af
-from dgsa_tools.bench import anchors
+from dgsa_tools.bench import anchors, peers
 from dgsa_tools.bench import report as bench_report
 from dgsa.foundation import config, db
 
@@ -104,6 +105,12 @@ def run_size(people: int, *, work: Path, base_url: str, home: Path, naive_max: i
         with db.scratch_database(base_url, "dgsa_bench_limit") as url:
             result["limit"] = anchors.copy_limit(url, exported)
         shutil.rmtree(work / f"export-{people}", ignore_errors=True)
+        print("   peers: the fastest loader (read -> COPY, no checks), dlt", flush=True)
+        with db.scratch_database(base_url, "dgsa_bench_fast") as url:
+            result["fastest"] = peers.fastest(drive, expected, url)
+        with db.scratch_database(base_url, "dgsa_bench_dlt") as url:
+            if (dlt := peers.dlt_load(drive, expected, url, work)) is not None:
+                result["dlt"] = dlt
         if people <= naive_max:
             print("   anchors: the naive pandas script", flush=True)
             with db.scratch_database(base_url, "dgsa_bench_naive") as url:
@@ -119,6 +126,11 @@ def run_size(people: int, *, work: Path, base_url: str, home: Path, naive_max: i
                             "limit_over_dgsa": round(result["limit"]["rows_per_s"] / e2e, 1)}
         if result.get("naive"):
             result["ratios"]["vs_naive"] = round(e2e / result["naive"]["rows_per_s"], 2)
+        ingest = rows / runs["ingest"]["wall_seconds"]      # dgsa_ingest alone (airflow dags test), rows/s
+        result["ratios"]["pipeline_vs_fastest"] = round(e2e / result["fastest"]["rows_per_s"], 3)
+        result["ratios"]["ingest_vs_fastest"] = round(ingest / result["fastest"]["rows_per_s"], 3)
+        if result.get("dlt"):
+            result["ratios"]["ingest_vs_dlt"] = round(ingest / result["dlt"]["rows_per_s"], 2)
     finally:
         shutil.rmtree(drive, ignore_errors=True)
         Path(str(drive) + ".expected.json").unlink(missing_ok=True)

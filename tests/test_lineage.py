@@ -1,0 +1,126 @@
+"""OpenLineage end to end (issue 20), with the pipeline running as its least-privilege login.
+
+One module-scoped run: a scratch warehouse bootstrapped by the superuser (migrations + the login
+dgsa_pipeline), a small drive (province 50 with one bad row, province 10), then dgsa_ingest and
+dgsa_marts through bin/run-dag AS dgsa_pipeline with the file transport. The events must hold, for
+load_province `50 เชียงใหม่`, the province folder as a file dataset with its row count and the GX
+assertions (one failing), the warehouse tables as postgres://host:port / db.schema.table with rows
+written, the ledger facet; and the chain ingest -> marts -> feedback outbox.
+"""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+from sqlalchemy.engine import make_url
+
+from dgsa.foundation import db, migrate
+from helpers import ids, sub_row, when, write_roster, write_submission
+
+ROOT = Path(__file__).resolve().parent.parent
+P50 = "provinces/50-เชียงใหม่"
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory, airflow_home):
+    tmp = tmp_path_factory.mktemp("lineage")
+    base = os.environ["DGSA_WAREHOUSE_URL"]
+    with db.scratch_database(base, "dgsa_lineage") as url:
+        migrate.upgrade(url)
+        migrate.seed_reference(url)
+        assert migrate.bootstrap_pipeline_login(url) == "dgsa_pipeline"
+        login = migrate.pipeline_url(url)
+        drive, cids = tmp / "drive", ids(4, seed=20)
+        write_roster(drive, [(c, "สมชาย", "ใจดี", "50", "6") for c in cids[:3]] + [(cids[3], "สมหญิง", "ดี", "10", "6")])
+        write_submission(drive, f"{P50}/dgsa-50.xlsx",
+                         [sub_row(1, cids[0]), sub_row(2, cids[1]), sub_row(3, "12345")], when(20))
+        write_submission(drive, "provinces/10-กรุงเทพมหานคร/dgsa-10.xlsx", [sub_row(1, cids[3], province="10")], when(21))
+        env = dict(os.environ, AIRFLOW_HOME=str(airflow_home), DGSA_DRIVE=str(drive), DGSA_WAREHOUSE_URL=login,
+                   DGSA_TASK_RETRIES="0", DGSA_LINEAGE_DIR=str(tmp / "lineage"), DGSA_OUTBOX=str(tmp / "outbox"),
+                   DGSA_DOCS_DIR=str(tmp / "docs"))
+        results = {}
+        for dag in ("dgsa_ingest", "dgsa_marts"):
+            env["DGSA_RUN_DAG_LOG"] = str(tmp / f"{dag}.log")
+            results[dag] = subprocess.run([str(ROOT / "bin/run-dag"), dag], env=env, capture_output=True, text=True)
+        text = (tmp / "lineage" / "events.jsonl").read_text(encoding="utf-8")
+        yield SimpleNamespace(url=url, drive=drive, cids=cids, results=results, text=text, tmp=tmp,
+                              events=[json.loads(line) for line in text.splitlines() if line.strip()])
+
+
+def _complete(run, job: str) -> list[dict]:
+    return [e for e in run.events if e["eventType"] == "COMPLETE" and e["job"]["name"] == job]
+
+
+def _one(run, query):
+    with db.transaction(run.url) as conn, conn.cursor() as cur:
+        cur.execute(query)
+        return cur.fetchall()
+
+
+def test_the_whole_pipeline_runs_green_as_dgsa_pipeline(run):
+    for dag, res in run.results.items():
+        assert res.returncode == 0, f"{dag}:\n{res.stdout}\n{res.stderr}\n" + \
+            (run.tmp / f"{dag}.log").read_text()[-3000:]
+    assert _one(run, "SELECT status, rows_loaded, rows_rejected FROM audit.source_file WHERE rel_path LIKE "
+                     "'provinces/50-%'") == [("partially_loaded", 2, 1)]
+    # the marts were (re)created by the login's sessions, which run as dgsa_loader: not by a superuser
+    assert _one(run, "SELECT tableowner FROM pg_tables WHERE schemaname = 'marts' GROUP BY 1") == [("dgsa_loader",)]
+    assert _one(run, "SELECT count(*) FROM marts.compliance_person WHERE province_code = '50'")[0][0] == 3
+    # progress: one line per finished task, printed by bin/run-dag, with the province label
+    out = run.results["dgsa_ingest"].stdout
+    assert "dgsa_ingest.load_province 50 เชียงใหม่: 1 files; 2 rows loaded; 1 rows rejected" in out
+    assert "dgsa_ingest.reconcile:" in out and "dgsa_marts.summarise_run:" in run.results["dgsa_marts"].stdout
+
+
+def test_load_province_50_event_has_the_folder_the_tables_and_the_facets(run):
+    u = make_url(run.url)
+    events = [e for e in _complete(run, "dgsa_ingest.load_province")
+              if any(i["name"].endswith(P50) for i in e["inputs"])]
+    assert len(events) == 1
+    event = events[0]
+    (folder,) = event["inputs"]
+    assert (folder["namespace"], folder["name"]) == ("file", str((run.drive / P50).resolve()))
+    stats = folder["inputFacets"]["inputStatistics"]
+    assert (stats["rowCount"], stats["fileCount"]) == (3, 1)
+    assertions = {(a["assertion"], a.get("column")): a["success"]
+                  for a in folder["inputFacets"]["dataQualityAssertions"]["assertions"]}
+    assert assertions[("submission_rows.expect_column_values_to_match_regex", "citizen_id")] is False
+    assert assertions[("submission_rows.expect_column_values_to_not_be_null", "first_name")] is True
+    assert assertions[("file_gate.expect_column_values_to_be_null", "missing_columns")] is True
+    outputs = {(o["namespace"], o["name"]): o.get("outputFacets", {}) for o in event["outputs"]}
+    ns = f"postgres://{u.host}:{u.port or 5432}"
+    assert outputs[(ns, f"{u.database}.core.assessment")]["outputStatistics"]["rowCount"] == 2
+    assert outputs[(ns, f"{u.database}.audit.rejected_row")]["outputStatistics"]["rowCount"] == 1
+    assert outputs[(ns, f"{u.database}.raw.source_row")]["outputStatistics"]["rowCount"] == 3
+    ledger = event["run"]["facets"]["dgsa_ledger"]
+    assert [(f["rel_path"], f["status"], f["rows_loaded"], f["rows_rejected"]) for f in ledger["files"]] == \
+        [(f"{P50}/dgsa-50.xlsx", "partially_loaded", 2, 1)]
+
+
+def test_events_chain_ingest_to_marts_to_the_outbox(run):
+    db_name = make_url(run.url).database
+    ingest_out = {o["name"] for e in run.events if e["job"]["name"].startswith("dgsa_ingest.") for o in e["outputs"]}
+    (build,) = _complete(run, "dgsa_marts.build_marts")
+    assert f"{db_name}.core.assessment" in ingest_out
+    assert f"{db_name}.core.assessment" in {i["name"] for i in build["inputs"]}
+    marts = {o["name"]: o["outputFacets"] for o in build["outputs"]}
+    person = marts[f"{db_name}.marts.compliance_person"]
+    assert person["outputStatistics"]["rowCount"] == 4
+    assert person["dataQualityAssertions"]["assertions"] and \
+        all(a["success"] for a in person["dataQualityAssertions"]["assertions"])
+    (feedback,) = _complete(run, "dgsa_marts.write_feedback")
+    assert f"{db_name}.marts.compliance_person" in {i["name"] for i in feedback["inputs"]}
+    assert [(o["namespace"], o["name"]) for o in feedback["outputs"]] == [("file", str((run.tmp / "outbox").resolve()))]
+    (summary,) = _complete(run, "dgsa_marts.summarise_run")
+    facet = summary["run"]["facets"]["dgsa_runSummary"]["summary"]
+    assert facet["rows_loaded"] == 7 and facet["rows_rejected"] == 1 and facet["marts_published"] is True
+
+
+def test_no_full_citizen_id_in_the_events(run):
+    assert run.events
+    for cid in run.cids:
+        assert cid not in run.text

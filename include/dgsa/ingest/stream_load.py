@@ -33,6 +33,7 @@ from dgsa.foundation.pii import scrub
 from dgsa.ingest import headers, judge, limits, write
 from dgsa.ingest.drive import sha256
 from dgsa.ingest.file_state import FileRecord, Outcome, Prepared
+from dgsa.ingest.ledger import TRANSIENT
 from dgsa.ingest.normalise import Bad
 from dgsa.ingest.readers import cell_text
 from dgsa.ingest.rows import RowTyper, Typed, classify, raw_json
@@ -74,8 +75,8 @@ def load_streamed(rec: FileRecord, root: Path, url: str | None, run_name: str, p
             raise Bad("PROCESSING_ERROR", type(exc).__name__) from exc
         except FileNotFoundError as exc:
             raise Bad("FILE_VANISHED") from exc
-        except OSError as exc:
-            raise Bad("FILE_UNREADABLE", exc.strerror or type(exc).__name__) from exc
+        except OSError as exc:       # the drive, not the content: tried again at the next run
+            raise Bad("FILE_READ_ERROR", exc.strerror or type(exc).__name__) from exc
         except (Bad, contract.ContractError, db.WarehouseUnavailable, MemoryError):
             raise
         except Exception as exc:  # noqa: BLE001 - one file's surprise must not cost the others
@@ -120,8 +121,9 @@ class _Load:
 
     def run(self, cur) -> Outcome:
         rec = self.rec
-        cur.execute("SELECT 1 FROM audit.source_file WHERE file_id = %s AND status = 'new' FOR UPDATE SKIP LOCKED",
-                    (rec.file_id,))
+        cur.execute("""SELECT 1 FROM audit.source_file WHERE file_id = %s AND (status = 'new'
+                         OR (status = 'rejected' AND reason_code = ANY(%s))) FOR UPDATE SKIP LOCKED""",
+                    (rec.file_id, list(TRANSIENT)))      # as write.write_file claims a file
         if cur.fetchone() is None:
             return Outcome("skipped")
         head = self.source.head(headers.HEADER_SCAN_ROWS)

@@ -5,6 +5,9 @@ ENV := bin/dgsa-env
 VENV_STAMP := .venv/.installed-$(shell sha1sum requirements.txt | cut -c1-12)
 DEMO_DRIVE := $(CURDIR)/demo/drive
 DEMO_PEOPLE ?= 3000
+DEMO_ROUNDS ?= 2563,2564,2565
+DEMO_LOAD_TASKS ?= 2
+comma := ,
 DRIVE ?= $(DEMO_DRIVE)
 # the suite waits on PostgreSQL, Airflow and a browser more than on the CPU: 3 workers (pytest-xdist),
 # each with its own scratch warehouse and Airflow home, keep it under 10 minutes on 2 cores
@@ -13,7 +16,7 @@ TEST_WORKERS ?= 3
 .PHONY: demo test pipeline airflow warehouse migrate airflow-db bench sample report docs feedback clean help
 
 help:
-	@echo "make demo      set up everything, generate a sample drive, run the DAGs, print the marts"
+	@echo "make demo      set up everything, generate a three-round sample drive, run the DAGs once per round, print the marts"
 	@echo "make test      the whole test suite (real PostgreSQL, real Airflow)"
 	@echo "make pipeline DRIVE=/path   run every DAG once on a drive (DGSA_WAREHOUSE_URL or the local one)"
 	@echo "make airflow   start the Airflow UI on http://127.0.0.1:8080"
@@ -45,10 +48,22 @@ airflow-db: $(VENV_STAMP)
 	@$(ENV) airflow db migrate > /dev/null 2>&1 || $(ENV) airflow db migrate
 
 # ---------------------------------------------------------------- the two commands
+# the drive grows round by round as a real one does (provinces that reuse last year's file names
+# replace those files), so dgsa_ingest runs once per round on the drive as it stands after it
+# (a pipeline that first saw the final drive would never see the overwritten versions), then
+# `make pipeline` (ingest, marts, run summary) on the last. Unchanged files are rewritten with the
+# same bytes, so a second `make demo` loads nothing new. DEMO_LOAD_TASKS: load tasks per ingest run
+# (DGSA_LOAD_TASKS; 0 = one per province, as the nightly run on few new files)
 demo: warehouse airflow-db
-	@echo "== sample drive ($(DEMO_PEOPLE) people) in demo/drive"
-	@test -d $(DEMO_DRIVE) || $(ENV) python -m dgsa_tools.sample --out $(DEMO_DRIVE) --people $(DEMO_PEOPLE) --seed 2563
-	@$(MAKE) --no-print-directory pipeline DRIVE=$(DEMO_DRIVE)
+	@set -e; rounds="$(subst $(comma), ,$(DEMO_ROUNDS))"; export DGSA_LOAD_TASKS=$${DGSA_LOAD_TASKS:-$(DEMO_LOAD_TASKS)}; \
+	for r in $$rounds; do \
+	  echo "== round $$r: the sample drive ($(DEMO_PEOPLE) people) in demo/drive as it stands after round $$r"; \
+	  $(ENV) python -m dgsa_tools.sample --out $(DEMO_DRIVE) --people $(DEMO_PEOPLE) --seed 2563 \
+	    --rounds $(DEMO_ROUNDS) --until $$r; \
+	  if [ "$$r" != "$${rounds##* }" ]; then DGSA_DRIVE="$(DEMO_DRIVE)" bin/run-dag dgsa_ingest; fi; \
+	done; \
+	$(MAKE) --no-print-directory pipeline DRIVE=$(DEMO_DRIVE)
+	@echo "== every round's compliance and the progress (make report; one round in detail: make report ROUND=2564)"
 	@$(ENV) python -m dgsa.marts.report
 	@echo "== Data Docs: $${DGSA_DOCS_DIR:-.dgsa/data_docs}/index.html (rebuilt by dgsa_marts; make docs)"
 
@@ -92,11 +107,14 @@ airflow-celery: warehouse
 	@echo "   (user admin, password in .dgsa/celery/simple_auth_manager_passwords.json.generated). Ctrl-C stops it."
 	@DGSA_DRIVE="$(abspath $(DRIVE))" bin/airflow-celery
 
+# make sample [OUT=dir] [MESSY=1] [ROUNDS=2563,2564,2565 [UNTIL=2564]]
 sample: $(VENV_STAMP)
-	@$(ENV) python -m dgsa_tools.sample --out $(or $(OUT),$(DEMO_DRIVE)) --people $(DEMO_PEOPLE) --seed 2563 $(if $(MESSY),--messy)
+	@$(ENV) python -m dgsa_tools.sample --out $(or $(OUT),$(DEMO_DRIVE)) --people $(DEMO_PEOPLE) --seed 2563 \
+	  $(if $(MESSY),--messy) $(if $(ROUNDS),--rounds $(ROUNDS)) $(if $(UNTIL),--until $(UNTIL))
 
+# make report [ROUND=2564] [LIMIT=20]
 report: warehouse
-	@$(ENV) python -m dgsa.marts.report
+	@$(ENV) python -m dgsa.marts.report $(if $(ROUND),--round $(ROUND)) $(if $(LIMIT),--limit $(LIMIT))
 
 docs: warehouse
 	@echo "== Great Expectations Data Docs (suites in expectations/, last 7 days of validations)"

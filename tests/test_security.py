@@ -89,6 +89,8 @@ DYNAMIC_SQL = {
     "include/dgsa/ingest/write.py": "COPY tables and columns: ASSESSMENT_COLUMNS, ROSTER_COLUMNS, raw.source_row constants",
     "include/dgsa/marts/build.py": "mart names: marts.MARTS (constant tuple of include/sql/marts/*.sql names)",
     "include/dgsa/operations/run_summary.py": "status columns: run_summary.STATUSES (constant tuple)",
+    "include/dgsa/foundation/migrate.py": "role dgsa_pipeline: migrate.PIPELINE_LOGIN (constant); database: "
+                                          "quote_ident(current_database()); the password is a parameter",
     "include/dgsa_tools/bench/anchors.py": "benchmark tables limit_<kind>: kinds are the bench's own constants",
 }
 _SQL_WORDS = re.compile(r"\b(SELECT|INSERT|UPDATE|DELETE|CREATE|DROP|ALTER|GRANT|COPY|ANALYZE|TRUNCATE)\b")
@@ -124,6 +126,8 @@ def test_identifiers_in_the_dynamic_sql_are_constants():
     from dgsa.operations import run_summary
     from dgsa.ingest import write
     assert all(re.fullmatch(r"[a-z_]+", m) for m in marts.MARTS)
+    from dgsa.foundation import migrate
+    assert re.fullmatch(r"[a-z_]+", migrate.PIPELINE_LOGIN)
     assert all(re.fullmatch(r"[a-z_]+", c) for c in run_summary.STATUSES)
     assert all(re.fullmatch(r"[a-z_]+", c) for c in write.ASSESSMENT_COLUMNS + write.ROSTER_COLUMNS)
 

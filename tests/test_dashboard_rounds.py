@@ -2,7 +2,8 @@
 (tests/multiround_drive.py), through a real Airflow API server, real PostgreSQL and headless
 Chromium:
 
-* the API: the latest round by default, every panel for the round asked for, improved and
+* the API: the latest round by default, a file removed from the drive (still in force) listed
+  for its province, every panel for the round asked for, improved and
   fell-back counts per province and in total, the progress over rounds with the on-track line
   (checked against the straight-line rule computed here from the planned levels), a person's
   history across rounds in the follow-up list;
@@ -23,6 +24,7 @@ from airflow_ui import AirflowUI, browser, login  # noqa: F401 - browser is a fi
 from conftest import RESET_SQL
 
 PROV = "50"
+REMOVED = f"provinces/{mr.FOLDERS[PROV]}/dgsa-2563.xlsx"
 
 
 @pytest.fixture(scope="module")
@@ -31,6 +33,8 @@ def built(warehouse_url, tmp_path_factory):
         cur.execute(RESET_SQL)
     drive = tmp_path_factory.mktemp("rounds") / "drive"
     info = mr.build(drive)
+    ingest.run_all(drive, url=warehouse_url)
+    (drive / REMOVED).unlink()              # the province tidies its folder: the file stays in force
     ingest.run_all(drive, url=warehouse_url)
     marts.build(warehouse_url, run_name="manual__rounds_test")
     return {"url": warehouse_url, **info}
@@ -132,6 +136,16 @@ def test_followup_rows_carry_the_change_and_the_history(ui, built):
     assert [(r["citizen_id_masked"], r["change"]) for r in first["rows"]] == [(masked, None)]
 
 
+def test_a_removed_file_is_listed_for_its_province_and_stays_in_force(ui, built):
+    body = ui.get(f"/dgsa/api/provinces/{PROV}?round=2563", auth=True).json()
+    assert [(f["rel_path"], f["rounds_in_force"], f["rows_loaded"]) for f in body["missing_files"]] == [
+        (REMOVED, "2563", sum("2563" in r and r["2563"][1] is not None
+                              for p, r in mr.PEOPLE.values() if p == PROV))]
+    assert body["missing_files"][0]["missing_since"]
+    assert body["province"]["submitted"] == 5                               # its rows still count
+    assert ui.get("/dgsa/api/provinces/10", auth=True).json()["missing_files"] == []
+
+
 # ---------------------------------------------------------------- browser
 def _open(browser, ui):  # noqa: F811
     page = login(browser, ui)
@@ -183,6 +197,9 @@ def test_browser_progress_chart_of_a_province(ui, built, browser):  # noqa: F811
         assert tr.locator("td[data-key='expected_share']").inner_text() == want
         assert tr.locator("td[data-key='share_meeting_all']").inner_text() == f"{mr.shares()[(rnd, PROV)] * 100:.1f}%"
     assert "ต่ำกว่าเป้า" in cells.nth(1).locator("td[data-key='on_track']").inner_text()
+    removed = page.locator(f"#missing-files li[data-path='{REMOVED}']")
+    assert "dgsa-2563.xlsx" in removed.inner_text() and "2563" in removed.inner_text()
+    page.locator(".detail-card").screenshot(path=ui.screenshot_path("dgsa-rounds-04-province-removed-file.png"))
     page.locator("#progress-card").scroll_into_view_if_needed()
     page.locator("#progress-card").screenshot(path=ui.screenshot_path("dgsa-rounds-02-progress-chart-50.png"))
     page.context.close()

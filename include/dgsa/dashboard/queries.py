@@ -200,7 +200,9 @@ def _overview(round_code: str | None, url: str) -> dict:
 
 
 def province_detail(round_code: str | None, code: str, url: str | None = None) -> dict:
-    """One province: its counts, its training needs and its progress (kept until the next build)."""
+    """One province: its counts, its training needs and its progress over rounds (kept until the
+    next build), and its files removed from the drive but still in force (read every time: the
+    ledger marks them at the scan, before any build)."""
     url = url or source.analyst_url()
 
     def compute():
@@ -208,14 +210,8 @@ def province_detail(round_code: str | None, code: str, url: str | None = None) -
         prov = _workers.submit(province, chosen, code, url)
         train = _workers.submit(training, chosen, code, url)
         prog = _workers.submit(progress, code, url)
-        missing = _workers.submit(_missing_files, code, url)
-        return {"round": chosen, "province": prov.result(), "training": train.result(), "progress": prog.result(),
-                "missing_files": missing.result()}
-    return _kept_or(("province", url, round_code, code), build_stamp(url), compute)
+        return {"round": chosen, "province": prov.result(), "training": train.result(), "progress": prog.result()}
+    missing = _workers.submit(missing_files, code, url)
+    kept = _kept_or(("province", url, round_code, code), build_stamp(url), compute)
+    return {**kept, "missing_files": missing.result()}
 
-
-def _missing_files(code: str, url: str) -> list[dict] | None:
-    """The province's files removed from the drive but still in force (the ledger's
-    missing_files, include/sql/dashboard/missing_files.sql); None until the ledger has them."""
-    fn = globals().get("missing_files")
-    return None if fn is None else fn(code, url=url)

@@ -256,7 +256,10 @@ function renderMissingFiles(files) {
   const box = $("#missing-files");
   if (!box || !files || !files.length) { if (box) box.innerHTML = ""; return; }
   box.innerHTML = `<h3>${bi("ไฟล์ที่ถูกลบออกจากไดรฟ์ (ยังใช้ผลอยู่)", "Removed from the drive (still in force)")}</h3><ul>`
-    + files.map((f) => `<li data-path="${esc(f.rel_path)}">${esc(f.rel_path)} · ${bi(`หายไปตั้งแต่ ${f.missing_since ? thaiDate(f.missing_since) : "–"}`, `missing since ${esc((f.missing_since || "").slice(0, 10))}`)}</li>`).join("") + "</ul>";
+    + files.map((f) => `<li data-path="${esc(f.rel_path)}"><b>${esc(f.rel_path.split("/").slice(2).join("/") || f.rel_path)}</b> · `
+      + `${bi(`หายไปตั้งแต่ ${f.missing_since ? thaiDate(f.missing_since) : "–"}`, `missing since ${esc((f.missing_since || "").slice(0, 10))}`)} · `
+      + `${bi(`ยังใช้ผลรอบ ${f.rounds_in_force || "–"} (${fmt(f.rows_loaded)} แถว)`, `in force for ${f.rounds_in_force || "–"}, ${fmt(f.rows_loaded)} rows`)}</li>`).join("")
+    + `</ul><p class="muted small">${bi("ถอนได้โดยวิศวกรด้วยคำสั่งที่บันทึกไว้เท่านั้น", "Withdrawn only by an engineer's audited command")}</p>`;
 }
 
 const changeLabel = (c) => { const l = (state.data.changes || {})[c]; return l ? bi(l.th, l.en) : esc(c || "–"); };

@@ -9,6 +9,8 @@ today: each province at most once per day (`audit.alert_sent` remembers), howeve
 
 **Alerts** go through the Airflow connection `dgsa_alerts_smtp` (SMTP; recipients in its extra
 `to` or `DGSA_ALERTS_TO`) when it exists, otherwise as a `DGSA ALERT` line in the task log.
+A send that fails (SMTP down or refusing, the connection unreadable or denied) fails the task
+and nothing is remembered as sent: the retry, or the next check, sends it.
 Provinces read their own details in the feedback workbooks in `DGSA_OUTBOX` (default
 `.dgsa/outbox`).
 """

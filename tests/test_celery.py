@@ -325,7 +325,12 @@ def test_compose_settings_are_the_local_settings():
     assert env["AIRFLOW__CELERY__RESULT_BACKEND"].startswith("db+postgresql://")
     assert env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"].endswith("/dgsa_airflow_celery")
     init, plan = celery_local.process_plan(settings, spec)
-    assert "airflow db migrate" in init[-1]
+    assert settings.untranslated == [], "compose settings with no local value: map them in celery_local.TRANSLATE"
+    assert "airflow db migrate" in init[-1] and "$$" not in init[-1]
+    # what the caller sets itself (e.g. a short heartbeat timeout) overrides compose
+    mine = celery_local.Settings(dict(settings.env, AIRFLOW__CORE__PARALLELISM="3",
+                                      DGSA_CELERY_CALLER_ENV="AIRFLOW__CORE__PARALLELISM"))
+    assert celery_local.environment(mine, spec)["AIRFLOW__CORE__PARALLELISM"] == "3"
     names = [p["name"] for p in plan]
     assert sorted(names) == ["api-server", "dag-processor", "scheduler", "triggerer", "worker1", "worker2", "worker3"]
     services = {p["service"] for p in plan}

@@ -70,6 +70,7 @@ class Settings:
         self.drive = e.get("DGSA_DRIVE") or str(ROOT / "demo" / "drive")
         self.broker_shown = _hide_password(self.broker)
         self.untranslated: list[str] = []       # compose settings naming compose-only things, not in TRANSLATE
+        self.caller_set = set(e.get("DGSA_CELERY_CALLER_ENV", "").split())   # AIRFLOW__* the caller set itself
 
     @property
     def metadata_url(self) -> str:
@@ -120,7 +121,22 @@ TRANSLATE = {
     "DGSA_DOCS_DIR": _kept("DGSA_DOCS_DIR"),
     "DGSA_OUTBOX": _kept("DGSA_OUTBOX"),
     "PYTHONPATH": _kept("PYTHONPATH"),          # bin/dgsa-env puts include/ on it
+    "AIRFLOW__OPENLINEAGE__TRANSPORT": _kept("AIRFLOW__OPENLINEAGE__TRANSPORT"),   # bin/dgsa-env: DGSA_LINEAGE_DIR
+    "DGSA_BOOTSTRAP_URL": lambda s: s.required("DGSA_WAREHOUSE_URL"),   # airflow-init's superuser: the local login
 }
+
+
+def translate(settings: "Settings", name: str, value: str, only_in_compose: re.Pattern) -> str | None:
+    """One compose setting's local value: TRANSLATE's, else the caller's own AIRFLOW__* setting (the
+    environment overrides compose, e.g. a shorter heartbeat timeout), else compose's; None: unset."""
+    if name in TRANSLATE:
+        return TRANSLATE[name](settings)
+    if name in settings.caller_set:
+        return settings.env[name]
+    if only_in_compose.search(value):      # left unset, said at start-up; tests/test_celery.py fails on it
+        settings.untranslated.append(name)
+        return None
+    return value
 
 
 def free_port() -> int:
@@ -137,15 +153,9 @@ def environment(settings: Settings, spec: dict | None = None) -> dict[str, str]:
     env = dict(settings.env)
     only_in_compose = compose_only(spec)
     for name, value in common_environment(spec).items():
-        if name in TRANSLATE:
-            local = TRANSLATE[name](settings)
-            if local is None:
-                continue
+        local = translate(settings, name, value, only_in_compose)
+        if local is not None:
             env[name] = local
-        elif only_in_compose.search(value):      # left unset, said at start-up; tests/test_celery.py fails on it
-            settings.untranslated.append(name)
-        else:
-            env[name] = value
     env.update({
         "AIRFLOW_HOME": str(settings.home),
         "AIRFLOW__API__PORT": str(settings.port),
@@ -172,11 +182,14 @@ def process_plan(settings: Settings, spec: dict | None = None) -> tuple[list[str
     init, plan = None, []
     for name, svc in airflow_services(spec).items():
         command = svc.get("command")
-        extra = {k: str(v) for k, v in (svc.get("environment") or {}).items()
-                 if k not in common_environment(spec)}
+        common, only = common_environment(spec), compose_only(spec)
+        extra = {k: translate(settings, k, str(v), only) for k, v in (svc.get("environment") or {}).items()
+                 if common.get(k) != str(v)}             # the service's own settings
+        extra = {k: v for k, v in extra.items() if v is not None}
         restart = svc.get("restart", "no")
         if svc.get("entrypoint"):        # airflow-init: /bin/bash -c "airflow db migrate && ..."
-            init = [svc["entrypoint"], *command] if isinstance(command, list) else [svc["entrypoint"], command]
+            command = [c.replace("$$", "$") for c in (command if isinstance(command, list) else [command])]
+            init = [svc["entrypoint"], *command]      # compose's "$$" is the shell's "$"
             continue
         argv = ["airflow", *shlex.split(command)]
         if argv[1:3] == ["celery", "worker"]:
@@ -253,7 +266,7 @@ def main(argv: list[str] | None = None) -> int:
     check_redis(settings.broker)
     settings.home.mkdir(parents=True, exist_ok=True)
     deployment = Deployment(settings, environment(settings), *process_plan(settings))
-    for name in settings.untranslated:
+    for name in sorted(set(settings.untranslated)):
         deployment.say(f"warning: docker-compose.yaml's {name} names something only compose has and is not set here: "
                        f"map it in TRANSLATE ({Path(__file__).relative_to(ROOT)})")
     if not Path(settings.drive).is_dir():

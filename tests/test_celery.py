@@ -191,6 +191,11 @@ class Celery:
         for name in ("AIRFLOW_HOME", "AIRFLOW_CONN_DGSA_WAREHOUSE", "AIRFLOW__API__BASE_URL", "AIRFLOW__API__PORT",
                      "AIRFLOW__CORE__EXECUTION_API_SERVER_URL", "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE"):
             self.env.pop(name, None)
+        from dgsa_tools.celery_local import common_environment, compose_spec  # noqa: PLC0415
+
+        for name in common_environment(compose_spec()):   # compose's, unless this test sets it (the caller's win)
+            if name.startswith("AIRFLOW__") and name not in settings:
+                self.env.pop(name, None)
         self.log_path = tmp / "airflow-celery.log"
         self.proc: subprocess.Popen | None = None
         self.sessions: set[int] = set()

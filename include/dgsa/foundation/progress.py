@@ -1,7 +1,7 @@
 """Progress you can watch: counts of a step's work in the task log at INFO, never per row, never a value.
 
-A load calls `start` with what waits, then `tick` as files are read and written; at most one line
-every DGSA_PROGRESS_SECONDS (default 5) is logged while it runs, and `task_line` gives one line per
+A load calls `start` with what waits, `tick` as files are read and written, and `finish`; one line
+every DGSA_PROGRESS_SECONDS (default 5) is logged while it runs (also while one big file is read), and `task_line` gives one line per
 task as it finishes (the DAGs' on_success_callback). Every line starts with `DGSA PROGRESS`, which
 bin/run-dag picks out of `airflow dags test`'s output to print for `make pipeline`:
 
@@ -10,6 +10,7 @@ bin/run-dag picks out of `airflow dags test`'s output to print for `make pipelin
 from __future__ import annotations
 
 import logging
+import threading
 import time
 
 from dgsa.foundation import config
@@ -51,9 +52,12 @@ class Progress:
         if written_rows is not None:
             self.written += 1
             self.rows_done += max(int(written_rows), 0)
-        now = time.monotonic()
-        if now - self.last >= every_seconds():
-            self.last = now
+
+    def beat(self) -> None:
+        """Log a line every DGSA_PROGRESS_SECONDS until finished, also while one big file is read or judged."""
+        while not self.stopped.wait(every_seconds()):
+            if _current is not self:
+                return
             log.info(self.line())
 
 
@@ -61,10 +65,20 @@ _current: Progress | None = None
 
 
 def start(step: str, label: str, files: int) -> Progress:
-    """A new step's progress (the one `tick` reports to)."""
+    """A new step's progress (the one `tick` reports to); a line every DGSA_PROGRESS_SECONDS until `finish`."""
     global _current
+    finish()
     _current = Progress(step, label, files)
+    _current.stopped = threading.Event()
+    if files:
+        threading.Thread(target=_current.beat, name="dgsa-progress", daemon=True).start()
     return _current
+
+
+def finish() -> None:
+    """The step is over: no more lines from it."""
+    if _current is not None and hasattr(_current, "stopped"):
+        _current.stopped.set()
 
 
 def tick(read_rows: int | None = None, written_rows: int | None = None) -> None:

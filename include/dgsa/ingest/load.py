@@ -89,6 +89,7 @@ def load_files(file_ids: list[int], root: Path, url: str | None = None, run_name
             batch = []
     if batch:
         outcomes += _judge_and_write(batch, url, run_name)
+    progress.finish()
     return outcomes
 
 

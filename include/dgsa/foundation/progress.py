@@ -103,5 +103,7 @@ def task_line(task_id: str, label: str, seconds: float, result) -> str:
         parts.append(", ".join(f"{v} {k}" for k, v in sorted(counts["counts"].items())))
     if isinstance(counts.get("provinces"), list):
         parts.append(f"{len(counts['provinces'])} provinces with new files")
+    if not parts and counts and all(isinstance(v, int) for v in counts.values()):   # e.g. rows per mart
+        parts.append(", ".join(f"{k} {v:,}" for k, v in list(counts.items())[:8]))
     body = "; ".join(parts) or "done"
     return f"{PREFIX} {task_id}{' ' + label if label else ''}: {body}, {seconds:.1f}s"

@@ -3,7 +3,7 @@
 `make pipeline` runs each DAG through bin/run-dag, which gives `airflow dags test` a throw-away
 AIRFLOW_HOME (a copy of a migrated template) whenever the caller did not name one other than the
 scheduler's. Here a copy of a migrated metadata DB plays the scheduler's home (DGSA_SCHEDULER_HOME):
-* killed mid-load in the two ways a person does it (the caller SIGKILLed, as `kill -9` of make; Ctrl-C,
+* killed mid-load in the two ways a person does it (make SIGKILLed above its recipe shell; Ctrl-C,
   SIGINT to the foreground group; SIGTERM takes the same trap), nothing of the run is left running, and
   nothing is left behind;
 * the next run loads the drive to success (reconcile passes), and the scheduler's metadata DB holds
@@ -73,9 +73,12 @@ def test_killed_runs_leave_nothing_and_never_touch_the_schedulers_runs(tmp_path,
                DGSA_PIPELINE_HOMES=str(homes), DGSA_RUN_DAG_LOG=str(log), DGSA_DRIVE=str(drive),
                DGSA_WAREHOUSE_URL=warehouse, DGSA_TASK_RETRIES="0", DGSA_OUTBOX=str(tmp_path / "outbox"))
 
-    for way in ("SIGKILL the caller (kill -9 of make)", "Ctrl-C (SIGINT to the foreground group)"):
+    for way in ("SIGKILL of the caller above the recipe shell (kill -9 of make)",
+                "Ctrl-C (SIGINT to the foreground group)"):
         log.unlink(missing_ok=True)
-        caller = subprocess.Popen(["bash", "-c", f"{ROOT / 'bin/run-dag'} dgsa_ingest; echo caller-went-on"],
+        # like make: make -> its recipe shell -> bin/run-dag; SIGKILL goes to the outer one ("make")
+        recipe = f"{ROOT / 'bin/run-dag'} dgsa_ingest; echo recipe-went-on"
+        caller = subprocess.Popen(["bash", "-c", f"bash -c '{recipe}'; echo caller-went-on"],
                                   env=env, start_new_session=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                   text=True)
         _wait_for(log, "starting task_id=load_")      # mid-load

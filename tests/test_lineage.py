@@ -70,6 +70,11 @@ def test_the_whole_pipeline_runs_green_as_dgsa_pipeline(run):
     # the marts were (re)created by the login's sessions, which run as dgsa_loader: not by a superuser
     assert _one(run, "SELECT tableowner FROM pg_tables WHERE schemaname = 'marts' GROUP BY 1") == [("dgsa_loader",)]
     assert _one(run, "SELECT count(*) FROM marts.compliance_person WHERE province_code = '50'")[0][0] == 3
+    # the analyst still reads the marts the login built (the page's role)
+    analyst = make_url(run.url).set(username="dgsa_analyst", password=None).render_as_string(hide_password=False)
+    with db.transaction(analyst) as conn, conn.cursor() as cur:
+        cur.execute("SELECT count(*) FROM marts.compliance_by_province")
+        assert cur.fetchone()[0] == 77
     # progress: one line per finished task, printed by bin/run-dag, with the province label
     out = run.results["dgsa_ingest"].stdout
     assert "dgsa_ingest.load_province 50 เชียงใหม่: 1 files; 2 rows loaded; 1 rows rejected" in out

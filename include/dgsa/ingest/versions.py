@@ -91,12 +91,13 @@ def mark_missing(cur, seen: list[str], unreadable_folders: list[str], now: dt.da
     """missing_since for paths the scan did not see (except under a folder it could not read),
     cleared for paths it saw again. A missing version stays in force: only a withdrawal
     (dgsa.ingest.withdraw) takes it out."""
+    # IN / NOT IN (SELECT unnest(...)): hashed, not a scan of the array per ledger row
     cur.execute("""UPDATE audit.source_file SET missing_since = NULL
-                   WHERE missing_since IS NOT NULL AND rel_path = ANY(%s::text[])""", (seen,))
+                   WHERE missing_since IS NOT NULL AND rel_path IN (SELECT unnest(%s::text[]))""", (seen,))
     back = cur.rowcount
     cur.execute("""UPDATE audit.source_file SET missing_since = %s
-                   WHERE missing_since IS NULL AND status <> 'pending' AND rel_path <> ALL(%s::text[])
-                     AND right(rel_path, 1) <> '/'
+                   WHERE missing_since IS NULL AND status <> 'pending'
+                     AND rel_path NOT IN (SELECT unnest(%s::text[])) AND right(rel_path, 1) <> '/'
                      AND NOT EXISTS (SELECT 1 FROM unnest(%s::text[]) AS u(folder)
                                      WHERE starts_with(rel_path, u.folder))""",
                 (now, seen, unreadable_folders))

@@ -10,6 +10,7 @@ import datetime as dt
 from dgsa.foundation import config
 from dgsa.ingest import steps as ingest
 from dgsa.marts import build as marts
+from dgsa.operations import feedback
 
 from helpers import ids, sub_row, when, write_roster, write_submission
 
@@ -118,5 +119,8 @@ def test_a_new_version_rejected_whole_replaces_nothing(tmp_path, warehouse, sql)
     assert (status, second_status, second_reason) == ("loaded", "rejected", "NO_HEADER_ROW")
     message = sql("SELECT message FROM audit.source_file WHERE file_id = %s", (second_id,))[0][0]
     assert "replaces nothing" in message and f"file {first_id}" in message
+    summary = feedback.collect(warehouse, ["50"])["50"]["summary"]
+    note = next(r[5] for r in summary if len(r) == 6 and r[0] == "dgsa.xlsx" and r[1].startswith("ไม่ได้นำเข้า"))
+    assert "ไม่ได้แทนที่ฉบับก่อน" in note and "replaces nothing" in note     # the province reads it, Thai and English
     assert _in_force(sql) == {(first_id, "2563", 2)} and _live(sql, "2563") == sorted(P[:2])
     _accounting_holds(sql, warehouse)

@@ -101,6 +101,8 @@ def task_line(task_id: str, label: str, seconds: float, result) -> str:
             parts.append(f"{counts[key]:,} {name}")
     if isinstance(counts.get("counts"), dict):   # scan_drive: files by what the ledger did with them
         parts.append(", ".join(f"{v} {k}" for k, v in sorted(counts["counts"].items())))
+    if isinstance(counts.get("written"), list):   # write_feedback: workbooks
+        parts.append(f"{len(counts['written'])} workbooks written, {counts.get('unchanged', 0)} unchanged")
     if isinstance(counts.get("provinces"), list):
         parts.append(f"{len(counts['provinces'])} provinces with new files")
     if not parts and counts and all(isinstance(v, int) for v in counts.values()):   # e.g. rows per mart

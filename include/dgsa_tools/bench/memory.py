@@ -30,13 +30,14 @@ def citizen_id(n: int) -> str:
 def write_roster(drive: Path, rows: int) -> Path:
     path = drive / "roster" / "2563" / "บัญชีกลุ่มเป้าหมาย.csv"
     path.parent.mkdir(parents=True, exist_ok=True)
+    codes = [p["province_code"] for p in config.provinces()]
     with open(path, "w", encoding="utf-8-sig", newline="") as fh:
         w = csv.writer(fh)
         w.writerow(["บัญชีกลุ่มเป้าหมาย รอบปี 2563"])
         w.writerow(HEADER)
         for i in range(1, rows + 1):
             w.writerow([i, citizen_id(i), "นาย", f"สมชาย{i % 997}", f"ใจดี{i % 991}", "สำนักงานจังหวัด",
-                        "นักจัดการงานทั่วไป", f"{10 + i % 77}", str(1 + i % 6)])
+                        "นักจัดการงานทั่วไป", codes[i % len(codes)], str(1 + i % 6)])
     return path
 
 

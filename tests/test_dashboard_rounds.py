@@ -13,6 +13,9 @@ Chromium:
 """
 from __future__ import annotations
 
+import io
+
+import openpyxl
 import pytest
 
 from dgsa.foundation import db, pii
@@ -134,6 +137,14 @@ def test_followup_rows_carry_the_change_and_the_history(ui, built):
     # in 2564 nobody of province 50 is missing; in 2563 ดวงใจ is, with no change (the first round)
     first = ui.get(f"/dgsa/api/provinces/{PROV}/followup?round=2563", auth=True).json()
     assert [(r["citizen_id_masked"], r["change"]) for r in first["rows"]] == [(masked, None)]
+    # the .xlsx of the list says the change too (Thai first), masked IDs only
+    wb = openpyxl.load_workbook(io.BytesIO(ui.get(f"/dgsa/api/provinces/{PROV}/followup.xlsx?round=2565",
+                                                  auth=True).content))
+    header = [c.value for c in wb.active[2]]
+    rows = list(wb.active.iter_rows(min_row=3, values_only=True))
+    change = header.index("เทียบกับรอบก่อน / Since the previous round")
+    ident = header.index("เลขประจำตัวประชาชน (ปิดบัง) / Citizen ID (masked)")
+    assert [(r[ident], r[change]) for r in rows] == [(masked, "ยังไม่ได้ประเมินในรอบนี้ / Not assessed this round")]
 
 
 def test_a_removed_file_is_listed_for_its_province_and_stays_in_force(ui, built):

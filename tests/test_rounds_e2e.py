@@ -161,3 +161,16 @@ def test_three_rounds_through_airflow(tmp_path, run_dag, sql, monkeypatch):
         assert on_track is want["on_track"], (r, prov, share, on_track, want)
     verdicts = Counter(v["on_track"] for v in provinces.values())
     assert verdicts[True] and verdicts[False], verdicts         # both verdicts are exercised
+
+    # make report: every round, and the progress totals as computed here
+    from dgsa.marts import report
+    text = report.report(limit=80).splitlines()
+    assert text[0].startswith(f"DG-SA rounds {', '.join(ROUNDS)}")
+    table = text[text.index(next(t for t in text if t.startswith("Progress to"))) + 3:]
+    for r in ROUNDS[1:]:
+        cells = next(t for t in table if t.split()[:2] == [r, ROUNDS[ROUNDS.index(r) - 1]]).split()
+        changes = Counter(v["change"] for (rnd, _), v in people.items() if rnd == r)
+        assert [int(c) for c in cells[5:11]] == [changes[c] for c in ("IMPROVED", "FELL_BACK", "MIXED", "UNCHANGED",
+                                                                   "FIRST_ASSESSMENT", "NOT_ASSESSED")], r
+        assert [int(c) for c in cells[11:13]] == [sum(provinces[(r, p["province_code"])]["on_track"] is v
+                                                      for p in config.provinces()) for v in (True, False)], r

@@ -164,6 +164,9 @@ def environment(settings: Settings, spec: dict | None = None) -> dict[str, str]:
             settings.home / "simple_auth_manager_passwords.json.generated"),
         "AIRFLOW__CELERY__WORKER_CONCURRENCY": str(settings.concurrency),
         "AIRFLOW__API__WORKERS": settings.env.get("AIRFLOW__API__WORKERS") or "1",
+        # every process shares this machine's cores: a task's calls to the api-server may wait longer than
+        # Airflow's 5 s (seen at load 20: the first call of a task timed out five times and the task failed)
+        "AIRFLOW__WORKERS__EXECUTION_API_TIMEOUT": settings.env.get("AIRFLOW__WORKERS__EXECUTION_API_TIMEOUT") or "30",
         "AIRFLOW__SCHEDULER__SCHEDULER_HEALTH_CHECK_SERVER_PORT": str(free_port()),
         "AIRFLOW__LOGGING__TRIGGER_LOG_SERVER_PORT": str(free_port()),
     })

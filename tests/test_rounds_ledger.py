@@ -124,3 +124,19 @@ def test_a_new_version_rejected_whole_replaces_nothing(tmp_path, warehouse, sql)
     assert "ไม่ได้แทนที่ฉบับก่อน" in note and "replaces nothing" in note     # the province reads it, Thai and English
     assert _in_force(sql) == {(first_id, "2563", 2)} and _live(sql, "2563") == sorted(P[:2])
     _accounting_holds(sql, warehouse)
+
+
+def test_a_roster_copied_unchanged_into_next_rounds_folder_is_that_rounds_list(tmp_path, warehouse, sql):
+    """The ministry copies last year's list unchanged: the same bytes under roster/2564/ are 2564's list,
+    not a duplicate of 2563's (a copy within one round's folder still is a duplicate)."""
+    first = write_roster(tmp_path, [(c, "ก", "ข", "50", 6) for c in P[:4]])
+    again = tmp_path / "roster" / "2564" / first.name
+    again.parent.mkdir(parents=True)
+    again.write_bytes(first.read_bytes())
+    same_round = tmp_path / "roster" / "2563" / "copy.xlsx"
+    same_round.write_bytes(first.read_bytes())
+    _run(tmp_path, warehouse)
+    assert sql("""SELECT rel_path, status FROM audit.source_file WHERE kind = 'roster' ORDER BY rel_path""") == [
+        ("roster/2563/copy.xlsx", "duplicate"), ("roster/2563/roster.xlsx", "loaded"),
+        ("roster/2564/roster.xlsx", "loaded")]
+    assert sql("SELECT round_code, count(*) FROM core.current_roster GROUP BY 1 ORDER BY 1") == [("2563", 4), ("2564", 4)]

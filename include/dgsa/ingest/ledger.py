@@ -149,9 +149,12 @@ def _record_version(cur, e: Entry, received, now, load_id) -> str:
     # a version that comes back is in force again from this scan, as if newly received
     status, reason, duplicate_of = e.status or "new", e.reason_code, None
     if status == "new" and e.size > 0:
+        # a roster copied unchanged into next round's folder is that round's list, not a duplicate:
+        # roster copies are duplicates only within their own round
         cur.execute("""SELECT file_id FROM audit.source_file
                        WHERE sha256 = %s AND rel_path <> %s AND status IN ('loaded', 'partially_loaded', 'new')
-                       ORDER BY received_at, rel_path LIMIT 1""", (digest, e.rel_path))
+                         AND (%s <> 'roster' OR round_code IS NOT DISTINCT FROM %s)
+                       ORDER BY received_at, rel_path LIMIT 1""", (digest, e.rel_path, e.kind, e.round_code))
         dup = cur.fetchone()
         if dup:
             status, reason, duplicate_of = "duplicate", "DUPLICATE_CONTENT", dup[0]

@@ -18,18 +18,18 @@ def _csv_decoder(head: bytes):
     return codecs.getincrementaldecoder("utf-8-sig")("replace")
 
 
-def check_csv_stream(source: Path | BinaryIO) -> None:
+def check_csv_stream(source: Path | BinaryIO) -> int:
     """A CSV in bounded memory before it is decoded and parsed: read in 1 MiB blocks through an
     incremental decoder; per line: its characters (DGSA_MAX_LINE_CHARS), its fields counted as
     1 + the most frequent of , ; TAB (DGSA_MAX_COLUMNS; an upper bound: delimiters inside quotes
     count too), its longest field (DGSA_MAX_CELL_CHARS); lines of the file (DGSA_MAX_ROWS). A CSV
     is never held whole (a big one is read in chunks: dgsa.ingest.stream_read), so its fields are
     not counted against DGSA_MAX_CELLS. A quoted field spanning lines is bounded by the csv
-    module's field limit (FILE_UNREADABLE). `source`: a path or a binary file object."""
+    module's field limit (FILE_UNREADABLE). `source`: a path or a binary file object. Returns the
+    number of lines (an upper bound of the rows)."""
     if isinstance(source, (str, os.PathLike)):
         with open(source, "rb") as fh:
-            check_csv_stream(fh)
-        return
+            return check_csv_stream(fh)
     fh = source
     line_limit, row_limit, col_limit = max_line_chars(), max_rows(), max_columns()
     cell_limit = max_cell_chars()
@@ -74,3 +74,4 @@ def check_csv_stream(source: Path | BinaryIO) -> None:
         line(carry, rows)
     if rows > row_limit:
         raise over("TOO_MANY_ROWS", f"file has {rows} lines", "DGSA_MAX_ROWS")
+    return rows

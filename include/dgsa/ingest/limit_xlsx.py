@@ -49,7 +49,7 @@ class SheetShape:
     row_tags: int = 0    # <row> elements (rows without an r attribute count too)
 
 
-def check_xlsx(source: Path | BinaryIO) -> None:
+def check_xlsx(source: Path | BinaryIO) -> int:
     """An xlsx/xlsm (a zip) before any XML is parsed:
     1. entries declared in the end-of-central-directory record (DGSA_MAX_ZIP_ENTRIES);
     2. from the central directory: each member's compression ratio (DGSA_MAX_COMPRESSION_RATIO,
@@ -59,11 +59,11 @@ def check_xlsx(source: Path | BinaryIO) -> None:
        stream by, their shape (rows, columns, cells) and their longest text run (a cell's
        characters) are measured, since calamine would build a dense rows x columns grid.
     Memory: one block plus a bounded carry-over. Time: bounded by the uncompressed limit.
-    `source`: a path or a seekable binary file object."""
+    `source`: a path or a seekable binary file object. Returns the most rows a worksheet has
+    (the highest row number holding something): an upper bound of any sheet's data rows."""
     if isinstance(source, (str, os.PathLike)):
         with open(source, "rb") as fh:
-            check_xlsx(fh)
-        return
+            return check_xlsx(fh)
     entries = _eocd_entries(source)
     if entries is not None and entries > max_zip_entries():
         raise over("ZIP_BOMB", f"zip declares {entries} entries", "DGSA_MAX_ZIP_ENTRIES")
@@ -84,14 +84,16 @@ def check_xlsx(source: Path | BinaryIO) -> None:
         declared = sum(i.file_size for i in infos)
         if declared > max_uncompressed_bytes():
             raise over("TOO_LARGE", f"xlsx holds {declared} bytes uncompressed", "DGSA_MAX_UNCOMPRESSED_BYTES")
-        total = 0
+        total, rows = 0, 0
         for info in infos:
             if info.is_dir():
                 continue
-            total = _inflate_member(zf, info, total)
+            total, sheet_rows = _inflate_member(zf, info, total)
+            rows = max(rows, sheet_rows)
+    return rows
 
 
-def _inflate_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, total: int) -> int:
+def _inflate_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, total: int) -> tuple[int, int]:
     """Inflate one member block by block (never more than the limits allow); measure sheets."""
     limit = max_uncompressed_bytes()
     ratio_limit = max_compression_ratio()
@@ -139,7 +141,7 @@ def _inflate_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, total: int) -> i
         _measure(carry, shape, info.filename)
     if scan is not None:
         scan.finish()
-    return total + inflated
+    return total + inflated, shape.rows
 
 
 def _measure(data: bytes, shape: SheetShape, member: str) -> None:

@@ -53,16 +53,17 @@ from dgsa.ingest.limit_xlsx import check_xlsx
 # limit_csv (CSV); this module is the loader's entry point and names them all
 
 
-def check_file(path: Path) -> None:
+def check_file(path: Path) -> int | None:
     """Everything that can be known about a file's cost without parsing it: its size on disk,
     then by its first bytes: a zip (xlsx/xlsm) through check_xlsx, a CSV through
     check_csv_stream. Legacy .xls (OLE) is bounded by its size and check_sheet_shape.
     Raises Bad(TOO_LARGE | ZIP_BOMB | TOO_MANY_COLUMNS | TOO_MANY_ROWS | TOO_MANY_CELLS |
-    CELL_TOO_LONG | LINE_TOO_LONG | FILE_UNREADABLE); OSError passes through."""
+    CELL_TOO_LONG | LINE_TOO_LONG | FILE_UNREADABLE); OSError passes through. Returns an upper
+    bound of any sheet's rows (None for .xls)."""
     path = Path(path)
     check_size(os.stat(path).st_size)
     with open(path, "rb") as fh:
-        _check_content(fh, path.name)
+        return _check_content(fh, path.name)
 
 
 def check_bytes(data: bytes, name: str) -> None:
@@ -73,11 +74,11 @@ def check_bytes(data: bytes, name: str) -> None:
     _check_content(io.BytesIO(data), name)
 
 
-def _check_content(fh: BinaryIO, name: str) -> None:
+def _check_content(fh: BinaryIO, name: str) -> int | None:
     if Path(name).suffix.lower() in CSV_SUFFIXES:
-        check_csv_stream(fh)
-        return
+        return check_csv_stream(fh)
     head = fh.read(4)
     fh.seek(0)
     if head in (ZIP_MAGIC, EMPTY_ZIP_MAGIC):
-        check_xlsx(fh)
+        return check_xlsx(fh)
+    return None

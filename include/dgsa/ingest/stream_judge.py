@@ -17,10 +17,14 @@ def file_scope(suite: str) -> list[int]:
             if (e.get("meta") or {}).get("scope") == "file"]
 
 
-def judge_chunk(cur, p: Prepared, params: dict, targets: dict, run_name: str, acc: dict) -> None:
+def judge_chunk(cur, p: Prepared, params: dict, targets: dict, run_name: str, acc: dict,
+                too_bad_at: float | None = None) -> None:
     """The row suites on one chunk, without the rules of file scope (judged after the last
     chunk); acc sums each rule's counts over the chunks: one audit.validation_result row per
-    rule and file, as for a file judged whole."""
+    rule and file, as for a file judged whole. When one rule's failures so far (this chunk's
+    and the earlier ones') pass too_bad_at (the gate's share of an upper bound of the file's
+    rows), the file will be rejected whole (TOO_MANY_BAD_ROWS) whatever follows: this chunk's
+    rows are counted, not itemised (p.too_bad), as judge does for a big file read whole."""
     import pandas as pd  # noqa: PLC0415
 
     kind = p.rec.kind
@@ -35,9 +39,21 @@ def judge_chunk(cur, p: Prepared, params: dict, targets: dict, run_name: str, ac
         scoped = file_scope(suite)
         only = None if not scoped else frozenset(set(range(len(contract.suite_json(suite)["expectations"])))
                                                  - set(scoped))
-        result = contract.validate_frame(suite, frame, params, only=only)
+        earlier = {no: row[9] for (s, no), row in acc.items() if s == suite}
+
+        def decide(result):
+            worst = max((earlier.get(v.position + 1, 0) + (v.unexpected_count or 0)
+                         for v in contract.verdicts(result)), default=0)
+            if too_bad_at is not None and worst > too_bad_at:
+                p.too_bad = worst
+                return False
+            return True
+        result = contract.validate_frame(suite, frame, params, detail=decide, only=only)
         vid = contract.record_run(cur, run_name=run_name, suite_name=suite, result=result,
                                   target=f"{kind} file {p.rec.file_id} rows {rows[0]}..{rows[-1]}")
+        if p.too_bad is not None:
+            judge._apply_counts(p, contract.verdicts(result), vid, suite)
+            break
         judge._apply_row_verdicts([p], contract.verdicts(result), vid, suite)
     p.typed.rejections.sort(key=lambda r: r.source_row)
     for (vid, fid, suite, no, typ, column, reason, success, elements, unexpected) in p.validation:
@@ -59,8 +75,9 @@ class Chunk(Prepared):
 class Gate:
     """The whole file as the file gate sees it (what judge's gate reads of a Prepared)."""
 
-    def __init__(self, rec: FileRecord, totals: Typed, missing: list[str], bad: set[int], data_rows: int):
-        self.rec, self.typed, self.missing, self.too_bad = rec, totals, missing, None
+    def __init__(self, rec: FileRecord, totals: Typed, missing: list[str], bad: set[int], data_rows: int,
+                 too_bad: int | None = None):
+        self.rec, self.typed, self.missing, self.too_bad = rec, totals, missing, too_bad
         self.typed.rejections = [_Row(r) for r in bad]
         self.data_rows, self.outcome, self.validation = data_rows, None, []
 

@@ -98,10 +98,12 @@ def load_streamed(rec: FileRecord, root: Path, url: str | None, run_name: str, p
 def _open(rec: FileRecord, path: Path) -> Source:
     if rec.size_bytes == 0:
         raise Bad("FILE_EMPTY")
-    limits.check_file(path)                   # size, zip directory, inflated size, shape, lines: in blocks
+    rows = limits.check_file(path)            # size, zip directory, inflated size, shape, lines: in blocks
     if rec.sha256 and sha256(path) != rec.sha256:
         raise Bad("FILE_CHANGED")
-    return open_source(path)
+    source = open_source(path)
+    source.rows_bound = rows                  # no sheet has more rows than this
+    return source
 
 
 class _Load:
@@ -118,6 +120,7 @@ class _Load:
         self.odd_ids: dict[str, int] = {}
         self.rounds: Counter = Counter()
         self.validation: dict[tuple, list] = {}
+        self.too_bad: int | None = None        # one rule already breaks on more rows than the gate allows
 
     def run(self, cur) -> Outcome:
         rec = self.rec
@@ -140,6 +143,8 @@ class _Load:
         self.typer = RowTyper(rec.kind, match, header_cells, file_id=rec.file_id, folder_province=rec.province_code,
                               received_at=rec.received_at, framework_version=framework, roster_round=rec.round_code)
         params = judge.parameters(cur)
+        bound = getattr(self.source, "rows_bound", None)
+        self.too_bad_at = None if bound is None else params["max_bad_row_share"] * bound
         self.targets = params["targets"].get(framework, {})
         self.params = {**{k: v for k, v in params.items() if k != "targets"},
                        "levels": params["levels"].get(framework, [])}
@@ -159,9 +164,13 @@ class _Load:
     def _chunk(self, cur, rows: list[list], first: int) -> None:
         typed = self._type(rows, first)
         p = Chunk(self.rec, info=self.info, typed=typed, typer=self.typer, missing=self.missing)
-        if typed.columns is not None and not self.missing:
-            judge_chunk(cur, p, self.params, self.targets, self.run_name, self.validation)
+        if typed.columns is not None and not self.missing and self.too_bad is None:
+            judge_chunk(cur, p, self.params, self.targets, self.run_name, self.validation, self.too_bad_at)
             write._write_rejections(cur, self.rec.file_id, typed)
+            if p.too_bad is not None:         # rejected whole whatever follows: the rest is landed raw only
+                self.too_bad = p.too_bad
+                write._write_raw(cur, self.rec.file_id, typed)
+                return
             write._write_typed(cur, p)
             bad = typed.rejected_rows
             self.bad |= bad
@@ -216,10 +225,10 @@ class _Load:
             cur.execute("DELETE FROM raw.source_row WHERE file_id = %s AND source_row > %s", (fid, self.last_kept))
             self.rows_read -= self.trailing
             self.rows_skipped -= self.trailing
-        if self.data_rows and not self.missing:
+        if self.data_rows and not self.missing and self.too_bad is None:
             self._file_scope(cur)
         gate = Gate(rec, Typed(rows_read=self.rows_read, rows_skipped=self.rows_skipped), self.missing, self.bad,
-                     self.data_rows)
+                    self.data_rows, self.too_bad)
         judge._judge_gate(cur, [gate], params, self.run_name)
         o = gate.outcome
         table = "core.roster_entry" if rec.kind == "roster" else "core.assessment"

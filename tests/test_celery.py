@@ -131,9 +131,10 @@ def single_process(drive: Path, tmp: Path) -> tuple[str, dict]:
     """`make pipeline` (airflow dags test, one process) on the drive into a scratch warehouse."""
     stack = contextlib.ExitStack()
     name, url = stack.enter_context(scratch_db("dgsa_single"))
-    env = dict(os.environ, AIRFLOW_HOME=str(tmp / "airflow_single"), DGSA_OUTBOX=str(tmp / "outbox_single"),
-               DGSA_DOCS_DIR=str(tmp / "docs_single"), DGSA_LOAD_TASKS="2")
-    env.pop("AIRFLOW_CONN_DGSA_WAREHOUSE", None)
+    env = dict(os.environ, DGSA_OUTBOX=str(tmp / "outbox_single"), DGSA_DOCS_DIR=str(tmp / "docs_single"),
+               DGSA_LOAD_TASKS="2", DGSA_RUN_DAG_LOG=str(tmp / "make-pipeline.log"))
+    for name in ("AIRFLOW_HOME", "AIRFLOW_CONN_DGSA_WAREHOUSE"):   # bin/run-dag gives the run a home of its own
+        env.pop(name, None)
     proc = subprocess.run(["make", "--no-print-directory", "pipeline", f"DRIVE={drive}", f"DGSA_WAREHOUSE_URL={url}"],
                           cwd=ROOT, env=env, capture_output=True, text=True, timeout=900)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]

@@ -92,6 +92,11 @@ DYNAMIC_SQL = {
     "include/dgsa/foundation/migrate.py": "role dgsa_pipeline: migrate.PIPELINE_LOGIN (constant); database: "
                                           "quote_ident(current_database()); the password is a parameter",
     "include/dgsa_tools/bench/anchors.py": "benchmark tables limit_<kind>: kinds are the bench's own constants",
+    "include/dgsa/ingest/stream_load.py": "table: core.roster_entry or core.assessment, chosen by the ledger's kind",
+    "include/dgsa_tools/bench/peers.py": "benchmark tables fast_<kind>: the bench's own kinds; role DLT_ROLE (constant); "
+                                         "database: the bench's scratch database; the password is a parameter",
+    "include/dgsa_tools/celery_local.py": "CREATE DATABASE: DGSA_CELERY_DB (default dgsa_airflow_celery), the operator's "
+                                          "own setting, quoted",
 }
 _SQL_WORDS = re.compile(r"\b(SELECT|INSERT|UPDATE|DELETE|CREATE|DROP|ALTER|GRANT|COPY|ANALYZE|TRUNCATE)\b")
 

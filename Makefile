@@ -102,9 +102,9 @@ airflow: migrate airflow-db
 .PHONY: airflow-celery
 airflow-celery: warehouse
 	@echo "== docker-compose.yaml's CeleryExecutor deployment as local processes: $${DGSA_WORKERS:-2} worker(s),"
-	@echo "   broker $${DGSA_CELERY_BROKER:-redis://127.0.0.1:6379/0}, metadata + results in PostgreSQL database"
+	@echo "   broker $${DGSA_CELERY_BROKER:-redis://127.0.0.1:6379/1}, metadata + results in PostgreSQL database"
 	@echo "   $${DGSA_CELERY_DB:-dgsa_airflow_celery}, drive $(abspath $(DRIVE)); UI http://127.0.0.1:$${DGSA_AIRFLOW_PORT:-8080}"
-	@echo "   (user admin, password in .dgsa/celery/simple_auth_manager_passwords.json.generated). Ctrl-C stops it."
+	@echo "   (user admin, password in $${DGSA_CELERY_HOME:-.dgsa/celery}/simple_auth_manager_passwords.json.generated). Ctrl-C stops it."
 	@DGSA_DRIVE="$(abspath $(DRIVE))" bin/airflow-celery
 
 # make sample [OUT=dir] [MESSY=1] [ROUNDS=2563,2564,2565 [UNTIL=2564]]

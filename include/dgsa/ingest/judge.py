@@ -63,8 +63,8 @@ def judge(batch: list[Prepared], url: str | None, run_name: str) -> None:
         gated = [p for p in batch if p.outcome is None]
         if gated:
             _isolating(gated, lambda ms: _judge_gate(cur, ms, params, run_name))
-        db.copy_rows(cur, "audit.validation_result", VALIDATION_RESULT_COLUMNS,
-                     (row for p in batch for row in p.validation))
+    # each file's verdicts (p.validation) are written with the file, in its own transaction
+    # (write.write_file): a try killed between judging and writing leaves none behind for the retry to repeat
 
 
 def _isolating(members: list[Prepared], run) -> None:

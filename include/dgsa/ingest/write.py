@@ -19,6 +19,7 @@ from dgsa.foundation import config, db
 from dgsa.ingest import versions
 from dgsa.ingest.ledger import TRANSIENT
 from dgsa.ingest.file_state import AccountingError, FileRecord, Outcome, Prepared
+from dgsa.ingest.judge import VALIDATION_RESULT_COLUMNS
 from dgsa.foundation.pii import person_key
 from dgsa.ingest.rows import mapped
 
@@ -45,6 +46,8 @@ def write_file(p: Prepared, conn) -> Outcome:
                     (rec.file_id, list(TRANSIENT)))
         if cur.fetchone() is None:
             return Outcome("skipped")
+        if p.validation:   # the contract's verdicts on this file, committed with it or not at all
+            db.copy_rows(cur, "audit.validation_result", VALIDATION_RESULT_COLUMNS, p.validation)
         if p.typed is not None:
             _write_raw(cur, rec.file_id, p.typed)
             if o.status != "rejected" or o.reason_code == "TOO_MANY_BAD_ROWS":

@@ -41,38 +41,34 @@ log = logging.getLogger(__name__)
 _SCHEMA = "https://github.com/dgsa/dgsa/blob/main/include/dgsa/operations/lineage.py"
 
 
+class _DgsaRunFacet(RunFacet):
+    """A dgsa run facet: its schema URL names the facet class (OpenLineage's custom-facet idiom, once)."""
+
+    @classmethod
+    def _get_schema(cls) -> str:
+        return f"{_SCHEMA}#{cls.__name__}"
+
+
 @attrs.define
-class DgsaLedgerRunFacet(RunFacet):
+class DgsaLedgerRunFacet(_DgsaRunFacet):
     """The files a load task processed, as the ledger records them (no cell values)."""
 
     files: list = attrs.field(factory=list)
     totals: dict = attrs.field(factory=dict)
 
-    @staticmethod
-    def _get_schema() -> str:
-        return _SCHEMA + "#DgsaLedgerRunFacet"
-
 
 @attrs.define
-class DgsaRunSummaryRunFacet(RunFacet):
+class DgsaRunSummaryRunFacet(_DgsaRunFacet):
     """The run summary summarise_run kept (audit.run_summary): counts, no IDs."""
 
     summary: dict = attrs.field(factory=dict)
 
-    @staticmethod
-    def _get_schema() -> str:
-        return _SCHEMA + "#DgsaRunSummaryRunFacet"
-
 
 @attrs.define
-class DgsaStepRunFacet(RunFacet):
+class DgsaStepRunFacet(_DgsaRunFacet):
     """What a step returned (its XCom): counts and seconds."""
 
     result: dict = attrs.field(factory=dict)
-
-    @staticmethod
-    def _get_schema() -> str:
-        return _SCHEMA + "#DgsaStepRunFacet"
 
 
 class DgsaTaskExtractor(BaseExtractor):

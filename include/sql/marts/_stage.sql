@@ -4,6 +4,8 @@
 -- sort of all assessment rows) four times over. Kept narrow: only the columns marts use (the
 -- names of people not on the list are read back by primary key in compliance_person).
 -- marts.build sets work_mem and temp_buffers so that these stay in memory.
+-- Only the rounds of stage_round (_rounds.sql: every round in a full build; in a partial one the
+-- rounds recomputed, their successors and their predecessors).
 
 -- current assessment per round and person, among the rows of file versions in force for that round
 -- (audit.version_in_force): newest received wins; ties go to the later file,
@@ -14,6 +16,7 @@ CREATE TEMP TABLE stage_repeated ON COMMIT DROP AS
 SELECT a.round_code, a.citizen_id
 FROM core.assessment a
 JOIN audit.version_in_force v ON v.file_id = a.file_id AND v.round_code = a.round_code
+WHERE v.round_code IN (SELECT round_code FROM stage_round)
 GROUP BY a.round_code, a.citizen_id
 HAVING count(*) > 1;
 ANALYZE stage_repeated;
@@ -23,7 +26,8 @@ SELECT a.round_code, a.citizen_id, a.declared_group, a.declared_target_level, a.
        a.source_row, a.skills, a.framework_version
 FROM core.assessment a
 JOIN audit.version_in_force v ON v.file_id = a.file_id AND v.round_code = a.round_code
-WHERE NOT EXISTS (SELECT 1 FROM stage_repeated r WHERE r.round_code = a.round_code AND r.citizen_id = a.citizen_id)
+WHERE v.round_code IN (SELECT round_code FROM stage_round)
+  AND NOT EXISTS (SELECT 1 FROM stage_repeated r WHERE r.round_code = a.round_code AND r.citizen_id = a.citizen_id)
 UNION ALL
 (SELECT DISTINCT ON (a.round_code, a.citizen_id)
         a.round_code, a.citizen_id, a.declared_group, a.declared_target_level, a.signed, a.received_at, a.file_id,
@@ -55,7 +59,7 @@ SELECT coalesce(ro.round_code, a.round_code) AS round_code, coalesce(ro.citizen_
        ro.province_code, ro.person_key, ro.title, ro.first_name, ro.last_name, ro.unit, ro.position,
        ro.assigned_group, a.declared_group, a.declared_target_level, a.signed, a.received_at, a.file_id,
        a.source_row, a.skills
-FROM core.current_roster ro
+FROM (SELECT * FROM core.current_roster WHERE round_code IN (SELECT round_code FROM stage_round)) ro
 FULL JOIN stage_assessment a ON a.round_code = ro.round_code AND a.citizen_id = ro.citizen_id;
 ANALYZE stage_people;
 

@@ -14,6 +14,7 @@ WITH counts AS (   -- aggregated first, then spread over all 77 provinces
            count(*) FILTER (WHERE status = 'MISSING')                             AS missing,
            count(*) FILTER (WHERE status = 'NOT_ON_LIST')                         AS not_on_list
     FROM mart_build.compliance_person
+    WHERE round IN (SELECT round_code FROM mart_round)
     GROUP BY round, province_code
 ), rounds AS (SELECT DISTINCT round FROM counts)
 SELECT r.round,
@@ -34,6 +35,8 @@ FROM rounds r
 CROSS JOIN ref.province p
 LEFT JOIN counts c ON c.round = r.round AND c.province_code = p.province_code;
 
+-- @keys: a partial build copies the published rows of the other rounds in here (dgsa.marts.build),
+-- then the keys and indexes are built once over all rows
 ALTER TABLE mart_build.compliance_by_province ADD PRIMARY KEY (round, province_code);
 
 COMMENT ON TABLE mart_build.compliance_by_province IS

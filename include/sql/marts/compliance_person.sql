@@ -1,7 +1,7 @@
 -- marts.compliance_person: one row per round and person: everyone on the round's list
 -- (roster), plus everyone who submitted but is not on it (NOT_ON_LIST, never dropped).
 -- Status: first match in the order of domain.md; `problems` lists every problem found.
--- Reads the build's staged table stage_people (_stage.sql).
+-- Reads the build's staged table stage_people (_stage.sql), for the rounds of mart_round (_rounds.sql).
 CREATE TABLE mart_build.compliance_person AS
 WITH listed_flags AS (
     SELECT l.round_code, l.province_code, l.person_key, l.citizen_id, l.title, l.first_name, l.last_name,
@@ -14,7 +14,7 @@ WITH listed_flags AS (
            coalesce(l.declared_target_level <> rd.target_level, false)   AS is_target_mismatch
     FROM stage_people l
     JOIN ref.round rd USING (round_code)
-    WHERE l.listed
+    WHERE l.listed AND l.round_code IN (SELECT round_code FROM mart_round)
 ), unlisted AS (
     SELECT a.round_code, c.province_code, c.person_key, a.citizen_id, c.title, c.first_name, c.last_name,
            c.unit, c.position, NULL::text AS assigned_group, rd.deadline_at, rd.target_level,
@@ -27,7 +27,7 @@ WITH listed_flags AS (
     FROM stage_people a
     JOIN ref.round rd USING (round_code)
     JOIN core.assessment c ON c.file_id = a.file_id AND c.source_row = a.source_row
-    WHERE NOT a.listed
+    WHERE NOT a.listed AND a.round_code IN (SELECT round_code FROM mart_round)
 ), everyone AS (
     SELECT *, true AS on_list FROM listed_flags
     UNION ALL
@@ -66,6 +66,8 @@ SELECT e.round_code                                                     AS round
        e.source_row
 FROM everyone e;
 
+-- @keys: a partial build copies the published rows of the other rounds in here (dgsa.marts.build),
+-- then the keys and indexes are built once over all rows
 ALTER TABLE mart_build.compliance_person ADD PRIMARY KEY (round, person_key);
 CREATE INDEX ON mart_build.compliance_person (round, province_code, status);
 

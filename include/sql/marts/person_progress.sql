@@ -20,7 +20,7 @@ WITH ordered AS (
     FROM stage_people l
     JOIN ordered o USING (round_code)
     JOIN ref.round pr ON pr.round_code = o.previous_round
-    WHERE l.listed
+    WHERE l.listed AND l.round_code IN (SELECT round_code FROM progress_round)
 ), per_skill AS (    -- person x required skill: the level now and (through the mapping) before
     SELECT l.round_code, l.citizen_id, l.target_level, t.skill_code,
            b.citizen_id IS NOT NULL AS assessed_before,
@@ -77,6 +77,8 @@ FROM listed l
 JOIN per_person p USING (round_code, citizen_id)
 LEFT JOIN stage_people prev ON prev.round_code = l.previous_round AND prev.citizen_id = l.citizen_id AND prev.listed;
 
+-- @keys: a partial build copies the published rows of the other rounds in here (dgsa.marts.build),
+-- then the keys and indexes are built once over all rows
 ALTER TABLE mart_build.person_progress ADD PRIMARY KEY (round, person_key);
 CREATE INDEX ON mart_build.person_progress (round, province_code, change);
 

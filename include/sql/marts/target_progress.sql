@@ -3,18 +3,23 @@
 -- required skill of their assigned group, how many improved or fell back since the previous
 -- round (marts.person_progress), and whether the province is on track: at least the straight
 -- line from its share in its first assessed round to 1.0 in the goal year (domain.md).
--- Reads the build's staged tables (_stage.sql).
+-- Reads the build's staged tables (_stage.sql). The counts are worked out for the rounds of
+-- progress_round (_rounds.sql); a partial build takes the other rounds' counts as published
+-- (kept_target_counts), and the straight line and on_track are worked out for every round.
 CREATE TABLE mart_build.target_progress AS
 WITH assessed AS (
-    SELECT round_code, province_code, sum(assessed) AS n FROM stage_groups GROUP BY 1, 2
+    SELECT round_code, province_code, sum(assessed) AS n FROM stage_groups
+    WHERE round_code IN (SELECT round_code FROM progress_round) GROUP BY 1, 2
 ), needing AS (   -- every nominee is a listed, assessed person of that province (training_nominee)
-    SELECT round, province_code, count(DISTINCT person_key) AS n FROM mart_build.training_nominee GROUP BY 1, 2
+    SELECT round, province_code, count(DISTINCT person_key) AS n FROM mart_build.training_nominee
+    WHERE round IN (SELECT round_code FROM progress_round) GROUP BY 1, 2
 ), changes AS (   -- marts.person_progress, built before this mart
     SELECT round, province_code, count(*) FILTER (WHERE change = 'IMPROVED') AS improved,
            count(*) FILTER (WHERE change = 'FELL_BACK') AS fell_back
-    FROM mart_build.person_progress GROUP BY 1, 2
-), rounds AS (SELECT DISTINCT round_code FROM stage_groups
-), counts AS (
+    FROM mart_build.person_progress
+    WHERE round IN (SELECT round_code FROM progress_round) GROUP BY 1, 2
+), rounds AS (SELECT DISTINCT round_code FROM stage_groups WHERE round_code IN (SELECT round_code FROM progress_round)
+), fresh AS (
     SELECT r.round_code                                                 AS round,
            p.province_code,
            coalesce(a.n, 0)::bigint                                     AS people_assessed,
@@ -28,6 +33,13 @@ WITH assessed AS (
     LEFT JOIN assessed a ON a.round_code = r.round_code AND a.province_code = p.province_code
     LEFT JOIN needing nd ON nd.round = r.round_code AND nd.province_code = p.province_code
     LEFT JOIN changes c ON c.round = r.round_code AND c.province_code = p.province_code
+), counts AS (
+    SELECT * FROM fresh
+    UNION ALL
+    SELECT k.round, k.province_code, k.people_assessed, k.people_meeting_all, k.people_improved, k.people_fell_back,
+           rd.window_from, rd.goal_year::int
+    FROM kept_target_counts k
+    JOIN ref.round rd ON rd.round_code = k.round
 ), first_round AS (   -- the province's first assessed round: the start of its straight line
     SELECT DISTINCT ON (province_code) province_code, round::int AS r0, people_assessed AS a0,
            people_meeting_all AS m0
@@ -56,6 +68,7 @@ SELECT c.round,
 FROM counts c
 LEFT JOIN first_round f USING (province_code);
 
+-- @keys
 ALTER TABLE mart_build.target_progress ADD PRIMARY KEY (round, province_code);
 
 COMMENT ON TABLE mart_build.target_progress IS

@@ -5,6 +5,7 @@ CREATE TABLE mart_build.training_needs AS
 WITH nominees AS (
     SELECT round, province_code, target_group, skill_code, count(*) AS below, avg(gap) AS mean_gap
     FROM mart_build.training_nominee
+    WHERE round IN (SELECT round_code FROM mart_round)
     GROUP BY 1, 2, 3, 4
 )   -- every group on the list in a province, even when nobody has been assessed yet
 SELECT g.round_code                                                     AS round,
@@ -19,8 +20,11 @@ JOIN ref.round rd USING (round_code)
 JOIN ref.target t ON t.framework_version = rd.framework_version AND t.group_code = g.assigned_group
 LEFT JOIN nominees n
        ON n.round = g.round_code AND n.province_code = g.province_code
-      AND n.target_group = g.assigned_group AND n.skill_code = t.skill_code;
+      AND n.target_group = g.assigned_group AND n.skill_code = t.skill_code
+WHERE g.round_code IN (SELECT round_code FROM mart_round);
 
+-- @keys: a partial build copies the published rows of the other rounds in here (dgsa.marts.build),
+-- then the keys and indexes are built once over all rows
 ALTER TABLE mart_build.training_needs ADD PRIMARY KEY (round, province_code, target_group, skill_code);
 
 COMMENT ON TABLE mart_build.training_needs IS

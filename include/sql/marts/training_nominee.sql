@@ -10,7 +10,7 @@ WITH need AS (
     FROM stage_people l
     JOIN ref.round rd USING (round_code)
     JOIN ref.target t ON t.framework_version = rd.framework_version AND t.group_code = l.assigned_group
-    WHERE l.listed AND l.assessed
+    WHERE l.listed AND l.assessed AND l.round_code IN (SELECT round_code FROM mart_round)
 )
 SELECT round_code                                                       AS round,
        province_code,
@@ -25,6 +25,8 @@ SELECT round_code                                                       AS round
 FROM need
 WHERE required_level - coalesce(assessed_level, 0) > 0;
 
+-- @keys: a partial build copies the published rows of the other rounds in here (dgsa.marts.build),
+-- then the keys and indexes are built once over all rows
 ALTER TABLE mart_build.training_nominee ADD PRIMARY KEY (round, person_key, skill_code);
 CREATE INDEX ON mart_build.training_nominee (round, province_code, skill_code);
 

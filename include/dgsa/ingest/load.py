@@ -25,7 +25,7 @@ from pathlib import Path
 
 from dgsa.foundation import config, db, progress
 from dgsa.contract import suites as contract
-from dgsa.ingest import headers, limits, readers, stream_load
+from dgsa.ingest import headers, limits, prepare_pool, readers, stream_load
 from dgsa.ingest.judge import judge
 from dgsa.ingest.ledger import TRANSIENT
 from dgsa.ingest.normalise import Bad
@@ -36,7 +36,8 @@ from dgsa.ingest.write import WRITE_ERRORS, write_file
 
 log = logging.getLogger(__name__)
 
-# seconds spent per phase in this process (task logs, XComs and the benchmark read them)
+# seconds spent per phase by this process (task logs, XComs and the benchmark read them); read and type
+# include its prepare workers' (dgsa.ingest.prepare_pool), summed: they may add up to more than the wall time
 TIMING = {"read": 0.0, "type": 0.0, "validate": 0.0, "write": 0.0}
 
 
@@ -78,15 +79,21 @@ def load_files(file_ids: list[int], root: Path, url: str | None = None, run_name
                    len(records))
     outcomes: list[Outcome] = []
     batch: list[Prepared] = []
-    for rec in records:
-        if stream_load.streams(rec):      # a big file: read, judged and written chunk by chunk, alone
-            outcomes.append(stream_load.load_streamed(rec, root, url, run_name, _pick_sheet, _changed))
-            continue
-        batch.append(prepare(rec, root))
-        progress.tick(read_rows=batch[-1].data_rows)
-        if sum(p.data_rows for p in batch) >= batch_rows():
-            outcomes += _judge_and_write(batch, url, run_name)
-            batch = []
+    # the files read whole are read and typed ahead by worker processes, when that pays (prepare_pool)
+    pool = prepare_pool.start([r for r in records if not stream_load.streams(r)], root, prepare, TIMING)
+    try:
+        for rec in records:
+            if stream_load.streams(rec):      # a big file: read, judged and written chunk by chunk, alone
+                outcomes.append(stream_load.load_streamed(rec, root, url, run_name, _pick_sheet, _changed))
+                continue
+            batch.append(pool.take(rec) if pool else prepare(rec, root))
+            progress.tick(read_rows=batch[-1].data_rows)
+            if sum(p.data_rows for p in batch) >= batch_rows():
+                outcomes += _judge_and_write(batch, url, run_name)
+                batch = []
+    finally:
+        if pool:
+            pool.close()
     if batch:
         outcomes += _judge_and_write(batch, url, run_name)
     progress.finish()

@@ -29,13 +29,10 @@ import re
 import signal
 import subprocess
 import time
-import uuid
 from pathlib import Path
 
-import psycopg2
 import pytest
-import redis
-from sqlalchemy.engine import make_url
+from dgsa_tools.celery_harness import Deployment, claimed_redis_db, query, scratch_db, server_url
 
 import contract_tables
 
@@ -48,46 +45,7 @@ HOST = os.uname().nodename
 
 # ---------------------------------------------------------------- helpers
 def _server() -> str:
-    url = os.environ.get("DGSA_WAREHOUSE_URL")
-    if not url:
-        pytest.fail("DGSA_WAREHOUSE_URL is not set: run the tests with `make test` (or bin/dgsa-env)")
-    return url
-
-
-def _admin(url: str):
-    u = make_url(url)
-    conn = psycopg2.connect(host=u.host or "127.0.0.1", port=u.port or 5432, user=u.username, password=u.password,
-                            dbname="postgres")
-    conn.autocommit = True
-    return conn
-
-
-@contextlib.contextmanager
-def scratch_db(prefix: str):
-    """A new database on the warehouse's server (name, url); dropped afterwards."""
-    name = f"{prefix}_{uuid.uuid4().hex[:8]}"
-    url = make_url(_server()).set(database=name).render_as_string(hide_password=False)
-    conn = _admin(url)
-    try:
-        with conn.cursor() as cur:
-            cur.execute(f'CREATE DATABASE "{name}"')
-        yield name, url
-    finally:
-        with conn.cursor() as cur:
-            cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.close()
-
-
-def query(url: str, sql: str, params=None) -> list[tuple]:
-    u = make_url(url)
-    conn = psycopg2.connect(host=u.host or "127.0.0.1", port=u.port or 5432, user=u.username, password=u.password,
-                            dbname=u.database)
-    try:
-        with conn, conn.cursor() as cur:
-            cur.execute(sql, params)
-            return cur.fetchall() if cur.description else []
-    finally:
-        conn.close()
+    return server_url()
 
 
 def sample_module() -> str:
@@ -101,30 +59,6 @@ def make_drive(tmp: Path) -> Path:
     subprocess.run([str(ROOT / "bin/dgsa-env"), "python", "-m", sample_module(), "--out", str(drive),
                     "--people", str(PEOPLE), "--seed", str(SEED)], check=True, capture_output=True)
     return drive
-
-
-def free_port() -> int:
-    import socket  # noqa: PLC0415
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@contextlib.contextmanager
-def claimed_redis_db():
-    """A Redis DB number (8-15) that was empty, claimed with a marker key; flushed afterwards."""
-    token = uuid.uuid4().hex
-    for n in range(8, 16):
-        r = redis.Redis(host="127.0.0.1", port=6379, db=n)
-        if r.dbsize() == 0 and r.set("dgsa-test-claim", token, nx=True):
-            try:
-                yield f"redis://127.0.0.1:6379/{n}"
-            finally:
-                if r.get("dgsa-test-claim") == token.encode():
-                    r.flushdb()
-            return
-    pytest.fail("no empty Redis DB among 8-15 on 127.0.0.1:6379")
 
 
 def single_process(drive: Path, tmp: Path) -> tuple[str, dict]:
@@ -176,120 +110,10 @@ def assert_same_warehouse(url: str, baseline: dict) -> None:
 
 
 # ---------------------------------------------------------------- the deployment
-class Celery:
-    """bin/airflow-celery in a throw-away home, on scratch databases, a claimed Redis DB, free ports."""
-
-    def __init__(self, tmp: Path, drive: Path, warehouse_url: str, broker: str, metadata_db: str, **settings):
-        self.home = tmp / "celery_home"
-        self.port = free_port()
-        self.metadata_url = make_url(_server()).set(database=metadata_db).render_as_string(hide_password=False)
-        self.env = dict(os.environ, DGSA_CELERY_HOME=str(self.home), DGSA_CELERY_DB=metadata_db,
-                        DGSA_CELERY_BROKER=broker, DGSA_AIRFLOW_PORT=str(self.port), DGSA_WORKERS="2",
-                        DGSA_WORKER_CONCURRENCY="1", DGSA_WAREHOUSE_URL=warehouse_url, DGSA_DRIVE=str(drive),
-                        DGSA_OUTBOX=str(tmp / "outbox_celery"), DGSA_DOCS_DIR=str(tmp / "docs_celery"),
-                        DGSA_LOAD_TASKS="2", AIRFLOW__OPERATORS__DEFAULT_QUEUE=f"dgsa-test-{uuid.uuid4().hex[:8]}",
-                        **settings)
-        for name in ("AIRFLOW_HOME", "AIRFLOW_CONN_DGSA_WAREHOUSE", "AIRFLOW__API__BASE_URL", "AIRFLOW__API__PORT",
-                     "AIRFLOW__CORE__EXECUTION_API_SERVER_URL", "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE"):
-            self.env.pop(name, None)
-        from dgsa_tools.celery_local import common_environment, compose_spec  # noqa: PLC0415
-
-        for name in common_environment(compose_spec()):   # compose's, unless this test sets it (the caller's win)
-            if name.startswith("AIRFLOW__") and name not in settings:
-                self.env.pop(name, None)
-        self.log_path = tmp / "airflow-celery.log"
-        self.proc: subprocess.Popen | None = None
-        self.sessions: set[int] = set()
-
-    def __enter__(self) -> "Celery":
-        log = open(self.log_path, "wb")   # noqa: SIM115
-        self.proc = subprocess.Popen([str(LAUNCHER)], env=self.env, stdout=log, stderr=subprocess.STDOUT,
-                                     start_new_session=True, cwd=ROOT)
-        log.close()
-        self.sessions.add(self.proc.pid)
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.stop()
-
-    def table(self) -> dict:
-        with contextlib.suppress(OSError, ValueError):
-            procs = json.loads((self.home / "processes.json").read_text())["processes"]
-            self.sessions |= {p["sid"] for p in procs.values()}
-            return procs
-        return {}
-
-    def stop(self) -> None:
-        """Ctrl-C's path (SIGINT to the launcher), then SIGKILL for anything left in any session seen."""
-        self.table()
-        if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGINT)
-            try:
-                self.proc.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                pass
-        from dgsa_tools.celery_processes import kill_session, session_pids  # noqa: PLC0415
-
-        left = {sid: session_pids(sid) for sid in self.sessions}
-        for sid in self.sessions:
-            kill_session(sid, signal.SIGKILL)
-        if self.proc:
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                self.proc.wait(timeout=10)
-        self.left_behind = {sid: pids for sid, pids in left.items() if pids}
-
-    def log(self) -> str:
-        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
-
-    def meta(self, sql: str, params=None) -> list[tuple]:
-        return query(self.metadata_url, sql, params)
-
-    def check_alive(self) -> None:
-        if self.proc.poll() is not None:
-            pytest.fail(f"bin/airflow-celery exited ({self.proc.returncode}):\n{self.log()[-3000:]}")
-
-    def runs(self) -> dict[str, list[tuple]]:
-        out: dict[str, list[tuple]] = {}
-        with contextlib.suppress(psycopg2.Error):
-            for dag_id, run_id, state, run_type, start, end in self.meta(
-                    "SELECT dag_id, run_id, state, run_type, start_date, end_date FROM dag_run ORDER BY id"):
-                out.setdefault(dag_id, []).append((run_id, state, run_type, start, end))
-        return out
-
-    def failure_report(self) -> str:
-        lines = []
-        with contextlib.suppress(psycopg2.Error):
-            for row in self.meta("""SELECT dag_id, task_id, map_index, try_number, state, hostname FROM task_instance
-                                    WHERE state NOT IN ('success') ORDER BY start_date"""):
-                lines.append(str(row))
-        logs = sorted((self.home / "logs").rglob("*.log"))
-        for path in [p for p in logs if "load_province" in str(p) or "services" in str(p)][-8:]:
-            text = path.read_text(errors="replace").splitlines()
-            lines += [f"--- {path.relative_to(self.home)}"] + [ln[:300] for ln in text[-12:]]
-        return "\n".join(lines)
-
-    def wait_for_marts(self, timeout: float, on_poll=None) -> dict[str, list[tuple]]:
-        """Until dgsa_ingest and the dgsa_marts run its asset triggered are both done."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            self.check_alive()
-            self.table()
-            runs = self.runs()
-            ingest, marts = runs.get("dgsa_ingest", []), runs.get("dgsa_marts", [])
-            if any(r[1] == "failed" for r in ingest + marts):
-                pytest.fail(f"a DAG run failed: {ingest + marts}\n{self.failure_report()}")
-            if ingest and all(r[1] == "success" for r in ingest) and marts and marts[-1][1] == "success":
-                return runs
-            if on_poll:
-                with contextlib.suppress(psycopg2.Error):   # before the metadata DB is migrated
-                    on_poll()
-            time.sleep(0.2 if on_poll else 2)
-        pytest.fail(f"no green dgsa_ingest + dgsa_marts within {timeout:.0f}s: {self.runs()}\n"
-                    f"{self.failure_report()}\n{self.log()[-2000:]}")
-
-    def task_instances(self, task_id: str) -> list[tuple]:
-        return self.meta("""SELECT map_index, try_number, state, hostname, start_date, end_date FROM task_instance
-                            WHERE dag_id = 'dgsa_ingest' AND task_id = %s ORDER BY map_index""", (task_id,))
+def Celery(tmp: Path, drive: Path, warehouse_url: str, broker: str, metadata_db: str, **settings) -> Deployment:  # noqa: N802
+    """bin/airflow-celery with two workers, one slot each, two load tasks (dgsa_tools.celery_harness)."""
+    return Deployment(tmp, drive, warehouse_url, broker, metadata_db, workers=2,
+                      **{"DGSA_LOAD_TASKS": "2", **settings})
 
 
 @pytest.fixture

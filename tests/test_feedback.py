@@ -149,6 +149,63 @@ def test_formula_looking_values_stay_text(tmp_path):
         assert sheets and not any("<f>" in z.read(n).decode() or "<f " in z.read(n).decode() for n in sheets)
 
 
+def _layout_content():
+    return {"code": "50", "name_th": "เชียงใหม่", "name_en": "Chiang Mai", "round": "2563",
+            "summary": [["ส่วนแรก / First"], ["h1", "h2", "h3", "h4"], ["a", 1, None, "x"], [],
+                        ["ส่วนสอง / Second"], ["k1", "k2"], ["line one\nline two, the longer", 2.5]],
+            "progress": [["ไม่มีรอบก่อน / Nothing to compare with"]],
+            "rejected": [["ไฟล์ / File", "แถวที่ / Row"], ["a.xlsx", 7], ["b.csv", 12]],
+            "not_loaded": [["h1", "h2"]], "follow_up": [["h1", "h2", "h3"]]}
+
+
+def test_workbook_layout_what_the_province_sees(tmp_path):
+    """The streamed workbook keeps the layout: title, bold headers on the fill (across the sheet
+    in the sectioned sheets), bold section titles, TH Sarabun New wrapped on every cell, widths
+    from the longest line, frozen header, an autofilter over a one-table sheet."""
+    path = tmp_path / "f.xlsx"
+    feedback.write_workbook(path, _layout_content(), dt.datetime(2026, 11, 27, 1, tzinfo=dt.UTC))
+    wb = _load(path)
+    assert wb.sheetnames == list(feedback.SHEETS.values())
+    assert wb.properties.title == "DG-SA feedback 50"
+    summary = wb[feedback.SHEETS["summary"]]
+    assert summary["A1"].value == "สรุป / Summary: จังหวัดเชียงใหม่ (50) / Chiang Mai รอบ 2563 / round 2563"
+    assert (summary["A1"].font.b, summary["A1"].font.sz) == (True, feedback.FONT_SIZE + 4)
+    assert not summary["A1"].alignment.wrap_text
+    assert [r[:2] for r in _sheet_rows(summary)[1:2]] == [["ข้อมูล ณ / As of", "27 พ.ย. 2569 08:00"]]
+    for ref in ("A3", "A7"):                                          # section titles
+        assert summary[ref].font.b and not summary[ref].alignment.wrap_text and summary[ref].fill.fill_type is None
+    for row in (4, 8):                                                # headers, filled across the sheet (4 columns)
+        cells = summary[row]
+        assert len(cells) == 4 and all(c.font.b and c.fill.fgColor.rgb.endswith("DDEBF7") for c in cells)
+    data = summary["A5"]
+    assert (data.font.name, data.font.sz, data.font.b, data.alignment.vertical, data.alignment.wrap_text) == (
+        feedback.FONT, feedback.FONT_SIZE, False, "top", True)
+    assert [c.value for c in summary[5]] == ["a", 1, None, "x"] and summary["C5"].font.name == feedback.FONT
+    assert summary["A9"].value == "line one\nline two, the longer" and summary["B9"].value == 2.5
+    assert summary.freeze_panes == "A3" and summary.auto_filter.ref is None
+    assert summary.column_dimensions["A"].width == pytest.approx(len("line two, the longer") * 1.1 + 2)
+    assert summary.column_dimensions["B"].width == 10
+    rejected = wb[feedback.SHEETS["rejected"]]
+    assert rejected.freeze_panes == "A4" and rejected.auto_filter.ref == "A3:B5"
+    assert all(c.font.b and c.fill.fill_type == "solid" for c in rejected[3])
+    assert _sheet_rows(rejected)[3:] == [["a.xlsx", 7], ["b.csv", 12]]
+    assert wb[feedback.SHEETS["not_loaded"]].auto_filter.ref is None   # a header and no rows
+
+
+def test_workbook_reads_the_same_in_calamine(tmp_path):
+    """A second reader (calamine, the ingest's own) sees the same sheets and values as openpyxl."""
+    from python_calamine import CalamineWorkbook
+    path = tmp_path / "f.xlsx"
+    feedback.write_workbook(path, _layout_content(), dt.datetime(2026, 11, 27, 1, tzinfo=dt.UTC))
+    cal = CalamineWorkbook.from_path(str(path))
+    assert cal.sheet_names == list(feedback.SHEETS.values())
+    wb = _load(path)
+    for name in cal.sheet_names:
+        got = [[v for v in row] for row in cal.get_sheet_by_name(name).to_python(skip_empty_area=False)]
+        want = [["" if v is None else v for v in row] for row in _sheet_rows(wb[name])]
+        assert [[v for v in r if v != ""] for r in got] == [[v for v in r if v != ""] for r in want], name
+
+
 def test_unchanged_input_writes_nothing_new_and_a_change_writes_one(messy, warehouse_url):
     _, _, outbox, _ = messy
     before = sorted(p.name for p in outbox.rglob("*.xlsx"))

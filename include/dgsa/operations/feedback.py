@@ -16,20 +16,22 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import hashlib
+import itertools
 import json
 import logging
 import os
 from pathlib import Path
 
-from dgsa.foundation import config, db, pii
+from dgsa.foundation import config, db
 from dgsa.foundation.sqlfiles import read_sql
 from dgsa.operations import feedback_sheets as sheets
+from dgsa.operations import feedback_xlsx as xlsx
 from dgsa.operations.feedback_sheets import SHEETS, TITLES, thai_datetime
 
 log = logging.getLogger(__name__)
 FONT = "TH Sarabun New"          # the Thai government's standard font; Excel substitutes if absent
 FONT_SIZE = 14
-RISKY_START = ("=", "+", "-", "@", "\t", "\r")
+RISKY_START = xlsx.RISKY_START     # such text is stored as text with Excel's quote prefix, never a formula
 
 
 def outbox_dir() -> Path:
@@ -46,6 +48,14 @@ def _query(cur, name: str, params: dict) -> list[dict]:
     cur.execute(read_sql(f"feedback/{name}.sql"), params)
     cols = [c.name for c in cur.description]
     return [dict(zip(cols, r)) for r in cur.fetchall()]
+
+
+def _by_province(rows: list[dict]) -> dict[str, list[dict]]:
+    """One pass over all provinces' rows (each query asks for every province at once), in order."""
+    out: dict[str, list[dict]] = {}
+    for r in rows:
+        out.setdefault(r["province_code"], []).append(r)
+    return out
 
 
 def _exists(cur, relation: str) -> bool:
@@ -86,17 +96,20 @@ def collect(url: str | None = None, provinces: list[str] | None = None, round_co
         totals = _query(cur, "progress_totals", params) if with_progress else []
         people = _query(cur, "progress_people", params) if with_progress else []
     names = {p["province_code"]: p for p in config.provinces()}
+    by_province = {name: _by_province(rows) for name, rows in
+                   (("files", files), ("rejected", rejected), ("counts", counts), ("follow", follow),
+                    ("totals", totals), ("people", people))}
     out = {}
     for code in codes:
-        mine = lambda rows: [r for r in rows if r["province_code"] == code]  # noqa: E731
+        mine = lambda name: by_province[name].get(code, [])  # noqa: E731
         out[code] = {
             "code": code, "name_th": names[code]["name_th"], "name_en": names[code]["name_en"], "round": round_code,
-            "summary": sheets.summary_rows(code, mine(counts), mine(files)),
-            "progress": sheets.progress_rows(round_code, previous if with_progress else None, mine(totals),
-                                             mine(people)),
-            "rejected": sheets.rejected_rows(mine(rejected)),
-            "not_loaded": sheets.not_loaded_rows(mine(files)),
-            "follow_up": sheets.follow_up_rows(mine(follow)),
+            "summary": sheets.summary_rows(code, mine("counts"), mine("files")),
+            "progress": sheets.progress_rows(round_code, previous if with_progress else None, mine("totals"),
+                                             mine("people")),
+            "rejected": sheets.rejected_rows(mine("rejected")),
+            "not_loaded": sheets.not_loaded_rows(mine("files")),
+            "follow_up": sheets.follow_up_rows(mine("follow")),
         }
     return out
 
@@ -106,66 +119,57 @@ def content_hash(content: dict) -> str:
 
 
 # ---------------------------------------------------------------- the workbook
-def safe_cell(cell, value) -> None:
-    """Write a value; text that a spreadsheet could take for a formula stays text (data type
-    string, and Excel's quote prefix so editing the cell keeps it text)."""
-    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE  # noqa: PLC0415
+def _widths(rows: list[list]) -> dict[int, float]:
+    """Column number -> width: its longest line of text (at most 60 characters) x 1.1 + 2, at
+    least 10; columns with no value keep the default width. Column by column, in C loops."""
+    out = {}
+    for c, column in enumerate(itertools.zip_longest(*rows), start=1):
+        values = [v for v in column if v is not None and v != ""]
+        if values:
+            longest = min(60, max(map(len, "\n".join(map(str, values)).split("\n"))))
+            out[c] = max(10, longest * 1.1 + 2)
+    return out
 
-    value = pii.scrub(value)
-    if isinstance(value, str):       # control characters (typed or pasted) cannot go into .xlsx XML
-        value = ILLEGAL_CHARACTERS_RE.sub("\N{REPLACEMENT CHARACTER}", value)
-    cell.value = value
-    if isinstance(value, str) and value.startswith(RISKY_START):
-        cell.data_type = "s"
-        cell.quotePrefix = True
+
+def sheet_layout(key: str, rows: list[list]) -> dict:
+    """How a sheet is laid out (rows numbered from 1): the title in A1, the header row (row 3, or
+    in the summary and progress the row under each section title) bold on the fill across the
+    sheet's width, section titles (a row of one value below row 2) bold, columns sized to their
+    longest line (10 to 60 characters), the rows above the header frozen, an autofilter over the
+    table of a sheet that is one table."""
+    ncols = max(map(len, rows))
+    sectioned = key in ("summary", "progress")
+    header_rows = [3] if not sectioned else [
+        r + 1 for r in range(3, len(rows)) if len(rows[r - 1]) == 1 and len(rows[r]) > 1]
+    styles = {1: [xlsx.TITLE] + [xlsx.PLAIN] * (len(rows[0]) - 1)}
+    for r in header_rows:
+        n = len(rows[r - 1])
+        styles[r] = [xlsx.HEADER] * n + [xlsx.HEADER_FILLER] * (ncols - n)
+    for r, values in enumerate(rows, start=1):
+        if len(values) == 1 and r > 2:       # a section title: bold, not wrapped (on the fill if also a header)
+            fill = styles[r][0][1] if r in styles else None
+            styles[r] = [(xlsx.SECTION[0], fill, xlsx.SECTION[2])] + styles.get(r, [])[1:]
+    return {"styles": styles, "widths": _widths(rows[2:]),
+            "freeze": "A3" if sectioned else "A4",
+            "autofilter": f"A3:{xlsx.COLS[len(rows[2]) - 1]}{len(rows)}" if not sectioned and len(rows) > 3 else None}
 
 
 def write_workbook(path: Path, content: dict, as_of: dt.datetime) -> None:
-    from openpyxl import Workbook  # noqa: PLC0415 - heavy, not at DAG parse time
-    from openpyxl.styles import Alignment, Font, PatternFill
-    from openpyxl.utils import get_column_letter
-
-    plain, bold = Font(name=FONT, size=FONT_SIZE), Font(name=FONT, size=FONT_SIZE, bold=True)
-    title_font, fill = Font(name=FONT, size=FONT_SIZE + 4, bold=True), PatternFill("solid", fgColor="DDEBF7")
-    wrap = Alignment(vertical="top", wrap_text=True)      # one style object for every cell (not one per cell)
-    wb = Workbook()
-    wb.remove(wb.active)
-    for key, sheet_name in SHEETS.items():
-        ws = wb.create_sheet(sheet_name)
+    """The province's workbook, streamed sheet by sheet (feedback_xlsx): every cell a value, text a
+    spreadsheet could take for a formula stored as text with Excel's quote prefix, citizen IDs
+    masked in free text, the font TH Sarabun New."""
+    book = xlsx.XlsxStream(path, font=FONT, size=FONT_SIZE)
+    try:
         in_round = f" รอบ {content['round']} / round {content['round']}" if content.get("round") else ""
-        top = [[f"{TITLES[key]}: จังหวัด{content['name_th']} ({content['code']}) / {content['name_en']}{in_round}"],
-               ["ข้อมูล ณ / As of", thai_datetime(as_of)]]
-        rows = top + content.get(key, [[]])
-        widths: dict[int, float] = {}
-        for r, values in enumerate(rows, start=1):
-            for c, value in enumerate(values, start=1):
-                cell = ws.cell(row=r, column=c)
-                safe_cell(cell, value)
-                cell.font, cell.alignment = plain, wrap
-                if value not in (None, "") and r > 2:
-                    widths[c] = max(widths.get(c, 0), min(60, max(len(line) for line in str(value).split("\n"))))
-        ws.cell(row=1, column=1).font = title_font
-        ws.cell(row=1, column=1).alignment = Alignment(vertical="top", wrap_text=False)
-        # the header row: row 3, or in the summary and progress the row under each section title
-        sectioned = key in ("summary", "progress")
-        header_rows = [3] if not sectioned else [
-            r + 1 for r in range(3, len(rows)) if len(rows[r - 1]) == 1 and len(rows[r]) > 1]
-        for r in header_rows:
-            for cell in ws[r]:
-                cell.font, cell.fill = bold, fill
-        for r, values in enumerate(rows, start=1):        # section titles in the summary
-            if len(values) == 1 and r > 2:
-                ws.cell(row=r, column=1).font = bold
-                ws.cell(row=r, column=1).alignment = Alignment(vertical="top", wrap_text=False)
-        for c, width in widths.items():
-            ws.column_dimensions[get_column_letter(c)].width = max(10, width * 1.1 + 2)
-        ws.freeze_panes = "A4" if not sectioned else "A3"
-        if not sectioned and len(rows) > 3:
-            ws.auto_filter.ref = f"A3:{get_column_letter(len(rows[2]))}{len(rows)}"
-    wb.properties.title = f"DG-SA feedback {content['code']}"
-    tmp = path.with_suffix(".tmp")
-    wb.save(tmp)
-    os.replace(tmp, path)
+        for key, sheet_name in SHEETS.items():
+            top = [[f"{TITLES[key]}: จังหวัด{content['name_th']} ({content['code']}) / {content['name_en']}{in_round}"],
+                   ["ข้อมูล ณ / As of", thai_datetime(as_of)]]
+            rows = top + content.get(key, [[]])
+            book.add_sheet(sheet_name, rows, **sheet_layout(key, rows))
+        book.close(title=f"DG-SA feedback {content['code']}")
+    except BaseException:
+        book.abort()
+        raise
 
 
 def write_all(url: str | None = None, outbox: Path | None = None, provinces: list[str] | None = None,

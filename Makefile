@@ -68,7 +68,7 @@ demo: warehouse airflow-db
 	@echo "== Data Docs: $${DGSA_DOCS_DIR:-.dgsa/data_docs}/index.html (rebuilt by dgsa_marts; make docs)"
 
 test: warehouse
-	@$(ENV) python -m pytest -q -n $(TEST_WORKERS) -p no:warnings tests
+	@$(ENV) python -m pytest -q -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder -p no:warnings tests
 
 # ---------------------------------------------------------------- running
 # make pipeline: its own throw-away Airflow metadata per DAG run (bin/run-dag), so it never shares runs with

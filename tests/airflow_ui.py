@@ -20,7 +20,8 @@ As pytest fixtures (import them into a test module: `from airflow_ui import airf
 
 What it sets (everything else comes from bin/dgsa-env, like `make airflow`):
 
-* AIRFLOW_HOME: a new temporary folder (SQLite metadata DB, logs), removed afterwards;
+* AIRFLOW_HOME: a new temporary folder (SQLite metadata DB, logs), removed afterwards (or `home=`,
+  one the caller migrated, kept);
 * DGSA_AIRFLOW_PORT: a free port, so bin/dgsa-env sets AIRFLOW__API__PORT, __BASE_URL and the
   execution API URL to match;
 * AIRFLOW__API_AUTH__JWT_SECRET: 64 random bytes (hex) per server;
@@ -67,8 +68,12 @@ class AirflowUI:
     """`airflow api-server` in a throw-away home; a context manager (start on enter, stop on exit)."""
 
     def __init__(self, warehouse_url: str | None = None, *, env: dict[str, str] | None = None,
-                 username: str = "admin", reserialize: bool = False, startup_timeout: float = 180.0):
-        self.home = Path(tempfile.mkdtemp(prefix="dgsa_airflow_ui_"))
+                 username: str = "admin", reserialize: bool = False, startup_timeout: float = 180.0,
+                 home: Path | None = None):
+        # home: an Airflow home the caller made and migrated (e.g. one holding its `airflow dags test`
+        # runs, conftest.pipeline_run): used as it is, not migrated again, not removed
+        self.own_home = home is None
+        self.home = Path(tempfile.mkdtemp(prefix="dgsa_airflow_ui_")) if home is None else Path(home)
         self.port = free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
         self.username = username
@@ -110,7 +115,8 @@ class AirflowUI:
     def start(self) -> None:
         (self.home / "simple_auth_manager_passwords.json.generated").write_text(
             json.dumps({self.username: self.password}) + "\n")
-        self.airflow("db", "migrate")
+        if self.own_home:
+            self.airflow("db", "migrate")
         if self.reserialize:
             self.airflow("dags", "reserialize")
         log = open(self.log_path, "wb")   # noqa: SIM115 - kept open while the server runs
@@ -139,7 +145,8 @@ class AirflowUI:
                     os.killpg(self.proc.pid, signal.SIGKILL)
                 self.proc.wait(timeout=10)
         self.proc = None
-        shutil.rmtree(self.home, ignore_errors=True)
+        if self.own_home:
+            shutil.rmtree(self.home, ignore_errors=True)
 
     def log_tail(self, lines: int = 40) -> str:
         try:

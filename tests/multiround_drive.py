@@ -7,6 +7,10 @@ missed a round (FIRST_ASSESSMENT, then NOT_ASSESSED), one who joined in 2564, on
 after 2563, one whose group changed (OTH -> SRV: compared over SRV's skills). Provinces 10 and
 57 improve steadily; 10 has someone new in 2565 who never submits (NOT_ASSESSED). Target level 2 (Developing) in every round; OTH needs DL and GOV, SRV needs
 DL, GOV and SVC (include/config/frameworks).
+
+The fixture `multiround` (tests/conftest.py) loads this drive once per test session into a scratch
+warehouse of its own (then REMOVED leaves the drive: the province tidied its folder, the file stays
+in force) and builds the marts; test_dashboard_rounds and test_feedback_rounds only read it.
 """
 from __future__ import annotations
 
@@ -23,6 +27,7 @@ SKILLS = ("DL", "GOV", "TECH", "PROC", "SVC", "STRAT", "PM", "LEAD", "DT")
 REQUIRED = {"6": ("DL", "GOV"), "5": ("DL", "GOV", "SVC")}
 GROUP_CODE = {"6": "OTH", "5": "SRV"}
 TARGET = 2
+REMOVED = f"provinces/{FOLDERS['50']}/dgsa-2563.xlsx"     # removed from the drive after the first load
 
 # name -> province, {round: (group_no on that round's list or None, levels {skill: level} or None = no submission)}
 PEOPLE: dict[str, tuple[str, dict]] = {

@@ -19,33 +19,23 @@ import openpyxl
 import pytest
 
 from dgsa.foundation import db, pii
-from dgsa.ingest import steps as ingest
-from dgsa.marts import build as marts
 
 import multiround_drive as mr
 from airflow_ui import AirflowUI, browser, login  # noqa: F401 - browser is a fixture
-from conftest import RESET_SQL
 
 PROV = "50"
-REMOVED = f"provinces/{mr.FOLDERS[PROV]}/dgsa-2563.xlsx"
+REMOVED = mr.REMOVED
 
 
 @pytest.fixture(scope="module")
-def built(warehouse_url, tmp_path_factory):
-    with db.transaction(warehouse_url) as conn, conn.cursor() as cur:
-        cur.execute(RESET_SQL)
-    drive = tmp_path_factory.mktemp("rounds") / "drive"
-    info = mr.build(drive)
-    ingest.run_all(drive, url=warehouse_url)
-    (drive / REMOVED).unlink()              # the province tidies its folder: the file stays in force
-    ingest.run_all(drive, url=warehouse_url)
-    marts.build(warehouse_url, run_name="manual__rounds_test")
-    return {"url": warehouse_url, **info}
+def built(multiround):
+    """The three rounds loaded once per session (conftest.multiround), a file removed after 2563."""
+    return multiround
 
 
 @pytest.fixture(scope="module")
-def ui(built, warehouse_url):
-    with AirflowUI(warehouse_url) as server:
+def ui(built):
+    with AirflowUI(built["url"]) as server:
         yield server
 
 

@@ -10,28 +10,20 @@ import zipfile
 
 import pytest
 
-from dgsa.foundation import db, pii
-from dgsa.ingest import steps as ingest
-from dgsa.marts import build as marts
+from dgsa.foundation import pii
 from dgsa.operations import feedback
 
 import multiround_drive as mr
-from conftest import RESET_SQL
 
 CID_13 = re.compile(r"(?<![0-9๐-๙])[0-9๐-๙](?:[-\s]?[0-9๐-๙]){12}(?![0-9๐-๙])")
 
 
 @pytest.fixture(scope="module")
-def rounds(warehouse_url, tmp_path_factory):
-    with db.transaction(warehouse_url) as conn, conn.cursor() as cur:
-        cur.execute(RESET_SQL)
-    drive = tmp_path_factory.mktemp("fb_rounds") / "drive"
-    info = mr.build(drive)
-    ingest.run_all(drive, url=warehouse_url)
-    marts.build(warehouse_url)
+def rounds(multiround, tmp_path_factory):
+    """The workbooks of the three rounds loaded once per session (conftest.multiround)."""
     outbox = tmp_path_factory.mktemp("fb_rounds_outbox")
-    result = feedback.write_all(warehouse_url, outbox=outbox)
-    return {"url": warehouse_url, "outbox": outbox, "result": result, **info}
+    result = feedback.write_all(multiround["url"], outbox=outbox)
+    return {"outbox": outbox, "result": result, **multiround}
 
 
 def _workbook(outbox, code):

@@ -1,54 +1,26 @@
 """OpenLineage end to end (issue 20), with the pipeline running as its least-privilege login.
 
-One module-scoped run: a scratch warehouse bootstrapped by the superuser (migrations + the login
-dgsa_pipeline), a small drive (province 50 with one bad row, province 10), then dgsa_ingest and
-dgsa_marts through bin/run-dag AS dgsa_pipeline with the file transport. The events must hold, for
+One run per test session (conftest.pipeline_run, read by test_ui_ops too): a scratch warehouse
+bootstrapped by the superuser (migrations + the login dgsa_pipeline), a small drive (province 50 with
+one bad row, province 10), then dgsa_ingest and dgsa_marts through bin/run-dag AS dgsa_pipeline with
+the file transport. The events must hold, for
 load_province `50 เชียงใหม่`, the province folder as a file dataset with its row count and the GX
 assertions (one failing), the warehouse tables as postgres://host:port / db.schema.table with rows
 written, the ledger facet; and the chain ingest -> marts -> feedback outbox.
 """
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-from pathlib import Path
-from types import SimpleNamespace
-
 import pytest
 from sqlalchemy.engine import make_url
 
-from dgsa.foundation import db, migrate
-from helpers import ids, sub_row, when, write_roster, write_submission
-
-ROOT = Path(__file__).resolve().parent.parent
-P50 = "provinces/50-เชียงใหม่"
+from dgsa.foundation import db
+from conftest import P50
 
 
 @pytest.fixture(scope="module")
-def run(tmp_path_factory, airflow_home):
-    tmp = tmp_path_factory.mktemp("lineage")
-    base = os.environ["DGSA_WAREHOUSE_URL"]
-    with db.scratch_database(base, "dgsa_lineage") as url:
-        migrate.upgrade(url)
-        migrate.seed_reference(url)
-        assert migrate.bootstrap_pipeline_login(url) == "dgsa_pipeline"
-        login = migrate.pipeline_url(url)
-        drive, cids = tmp / "drive", ids(4, seed=20)
-        write_roster(drive, [(c, "สมชาย", "ใจดี", "50", "6") for c in cids[:3]] + [(cids[3], "สมหญิง", "ดี", "10", "6")])
-        write_submission(drive, f"{P50}/dgsa-50.xlsx",
-                         [sub_row(1, cids[0]), sub_row(2, cids[1]), sub_row(3, "12345")], when(20))
-        write_submission(drive, "provinces/10-กรุงเทพมหานคร/dgsa-10.xlsx", [sub_row(1, cids[3], province="10")], when(21))
-        env = dict(os.environ, AIRFLOW_HOME=str(airflow_home), DGSA_DRIVE=str(drive), DGSA_WAREHOUSE_URL=login,
-                   DGSA_TASK_RETRIES="0", DGSA_LINEAGE_DIR=str(tmp / "lineage"), DGSA_OUTBOX=str(tmp / "outbox"),
-                   DGSA_DOCS_DIR=str(tmp / "docs"))
-        results = {}
-        for dag in ("dgsa_ingest", "dgsa_marts"):
-            env["DGSA_RUN_DAG_LOG"] = str(tmp / f"{dag}.log")
-            results[dag] = subprocess.run([str(ROOT / "bin/run-dag"), dag], env=env, capture_output=True, text=True)
-        text = (tmp / "lineage" / "events.jsonl").read_text(encoding="utf-8")
-        yield SimpleNamespace(url=url, drive=drive, cids=cids, results=results, text=text, tmp=tmp,
-                              events=[json.loads(line) for line in text.splitlines() if line.strip()])
+def run(pipeline_run):
+    """The session's one pipeline run (conftest.pipeline_run), shared with test_ui_ops."""
+    return pipeline_run
 
 
 def _complete(run, job: str) -> list[dict]:

@@ -1,6 +1,7 @@
 """What an engineer sees in the Airflow UI, in headless Chromium against a real `airflow
 api-server` (tests/airflow_ui.py) whose metadata DB holds real `airflow dags test` runs of
-dgsa_ingest and dgsa_marts on a small drive:
+dgsa_ingest and dgsa_marts on a small drive (the session's one pipeline run, conftest.pipeline_run,
+which test_lineage reads too: province 50 with one bad row of three, province 10 with one row):
 
 * the DAG list shows the dgsa DAGs, unpaused (as `make airflow` starts them), and no import error;
 * the DAG docs render (Markdown, naming the outbox and the alert connection); every task has a
@@ -17,37 +18,24 @@ from urllib.parse import quote
 
 import pytest
 
-from dgsa.foundation import db
-
 from airflow_ui import AirflowUI, browser, login  # noqa: F401 - browser is a fixture
-from conftest import RESET_SQL
-from helpers import ids, sub_row, when, write_roster, write_submission
 
 DAGS = ("dgsa_ingest", "dgsa_marts", "dgsa_lateness")
 
 
 @pytest.fixture(scope="module")
-def ops_ui(warehouse_url, tmp_path_factory):
-    with db.transaction(warehouse_url) as conn, conn.cursor() as cur:
-        cur.execute(RESET_SQL)
-    root = tmp_path_factory.mktemp("ops_ui")
-    drive = root / "drive"
-    p = ids(3, seed=41)
-    write_roster(drive, [(p[0], "ก", "ข", "50", 6), (p[1], "ค", "ง", "51", 6)])
-    bad_check_digit = p[2][:-1] + str((int(p[2][-1]) + 1) % 10)
-    write_submission(drive, "provinces/50-เชียงใหม่/ผลDG-SA.xlsx", [sub_row(1, p[0]), sub_row(2, bad_check_digit)],
-                     when(20))
-    write_submission(drive, "provinces/51-ลำพูน/ผลDG-SA.xlsx", [sub_row(1, p[1], province="51")], when(20))
-    ui = AirflowUI(warehouse_url, env={"DGSA_DRIVE": str(drive), "DGSA_OUTBOX": str(root / "outbox"),
-                                       "DGSA_TASK_RETRIES": "0", "AIRFLOW__LOGGING__LOGGING_LEVEL": "INFO",
-                                       # what `make airflow` sets: the DAGs are created unpaused
-                                       "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "False"})
-    ui.outbox, ui.dag_output = root / "outbox", {}
+def ops_ui(pipeline_run):
+    """An api-server on the Airflow home of the session's pipeline run (conftest.pipeline_run: real
+    `airflow dags test` runs of dgsa_ingest and dgsa_marts through bin/run-dag, DAGs created unpaused
+    as `make airflow` does), dgsa_lateness serialized too."""
+    run = pipeline_run
+    ui = AirflowUI(run.url, home=run.home, env={k: run.env[k] for k in (
+        "DGSA_DRIVE", "DGSA_OUTBOX", "DGSA_TASK_RETRIES", "AIRFLOW__LOGGING__LOGGING_LEVEL",
+        "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION")})     # the runs' settings; DAGs unpaused as `make airflow`
+    ui.outbox, ui.dag_output = run.outbox, {}
     try:
-        ui.airflow("db", "migrate")
-        for dag_id in ("dgsa_ingest", "dgsa_marts"):       # the nightly loop, through real Airflow
-            ran = ui.airflow("dags", "test", dag_id, check=False, timeout=600)
-            ui.dag_output[dag_id] = ran.stdout + ran.stderr
+        for dag_id, ran in run.results.items():       # the nightly loop, through real Airflow
+            ui.dag_output[dag_id] = ran.stdout + ran.stderr + (run.tmp / f"{dag_id}.log").read_text(errors="replace")
             assert ran.returncode == 0 and "DGSA ALERT" not in ui.dag_output[dag_id], ui.dag_output[dag_id][-3000:]
         ui.airflow("dags", "reserialize")        # dgsa_lateness too
         with ui:
@@ -62,7 +50,7 @@ def _run_id(ui, dag_id: str = "dgsa_ingest") -> str:
     return runs[0]["dag_run_id"]
 
 
-def test_the_marts_run_wrote_feedback_and_the_run_summary(ops_ui, warehouse_url):
+def test_the_marts_run_wrote_feedback_and_the_run_summary(ops_ui, pipeline_run):
     from dgsa.operations import run_summary
     run_id = quote(_run_id(ops_ui, "dgsa_marts"), safe="")
     tis = ops_ui.get(f"/api/v2/dags/dgsa_marts/dagRuns/{run_id}/taskInstances", auth=True).json()["task_instances"]
@@ -71,13 +59,13 @@ def test_the_marts_run_wrote_feedback_and_the_run_summary(ops_ui, warehouse_url)
     xcom = ops_ui.get(f"/api/v2/dags/dgsa_marts/dagRuns/{run_id}/taskInstances/summarise_run/xcomEntries/"
                       "return_value", auth=True).json()["value"]
     xcom = json.loads(xcom) if isinstance(xcom, str) else xcom
-    assert (xcom["rows_loaded"], xcom["rows_rejected"], xcom["marts_published"]) == (4, 1, True)
-    assert xcom["new_files_by_status"]["partially_loaded"] == {"files": 1, "rows_loaded": 1, "rows_rejected": 1}
+    assert (xcom["rows_loaded"], xcom["rows_rejected"], xcom["marts_published"]) == (7, 1, True)
+    assert xcom["new_files_by_status"]["partially_loaded"] == {"files": 1, "rows_loaded": 2, "rows_rejected": 1}
     assert "# DG-SA run summary" in ops_ui.dag_output["dgsa_marts"]               # in the task log
     md = (ops_ui.outbox / "run-summary.md").read_text(encoding="utf-8")
-    assert md == run_summary.latest_markdown(warehouse_url)
+    assert md == run_summary.latest_markdown(pipeline_run.url)
     workbooks = sorted(p.relative_to(ops_ui.outbox).as_posix() for p in ops_ui.outbox.rglob("*.xlsx"))
-    assert [w.split("/")[0] for w in workbooks] == ["50-เชียงใหม่", "51-ลำพูน"]
+    assert [w.split("/")[0] for w in workbooks] == ["10-กรุงเทพมหานคร", "50-เชียงใหม่"]
 
 
 def test_dag_list_shows_the_dgsa_dags_unpaused_and_no_import_error(ops_ui, browser):  # noqa: F811
@@ -129,12 +117,12 @@ def test_mapped_load_province_boxes_read_code_and_name(ops_ui, browser):  # noqa
     run_id = _run_id(ops_ui)
     mapped = ops_ui.get(f"/api/v2/dags/dgsa_ingest/dagRuns/{quote(run_id, safe='')}/taskInstances/load_province/"
                         "listMapped", auth=True).json()["task_instances"]
-    assert sorted(t["rendered_map_index"] for t in mapped) == ["50 เชียงใหม่", "51 ลำพูน"]
+    assert sorted(t["rendered_map_index"] for t in mapped) == ["10 กรุงเทพมหานคร", "50 เชียงใหม่"]
     page = login(browser, ops_ui)
     page.goto(ops_ui.url(f"/dags/dgsa_ingest/runs/{quote(run_id, safe='')}/tasks/load_province/mapped"),
               wait_until="domcontentloaded")
     page.get_by_text("50 เชียงใหม่", exact=True).wait_for(timeout=60_000)
-    assert page.get_by_text("51 ลำพูน", exact=True).is_visible()
+    assert page.get_by_text("10 กรุงเทพมหานคร", exact=True).is_visible()
     page.wait_for_timeout(300)
     page.screenshot(path=ops_ui.screenshot_path("ops-03-mapped-load-province.png"))
     page.context.close()

@@ -15,10 +15,15 @@ RATIO_MIN_BYTES = MIB               # members smaller than this are never judged
 CODES = ("TOO_LARGE", "ZIP_BOMB", "TOO_MANY_COLUMNS", "TOO_MANY_ROWS", "TOO_MANY_CELLS", "CELL_TOO_LONG",
          "LINE_TOO_LONG")
 
-# A file's length is not a memory question any more: a big file is read, typed, judged and
-# written in chunks of DGSA_CHUNK_ROWS (dgsa.ingest.stream_load). What stays bounded is what a
-# file may cost in time (bytes, inflated bytes, rows) and what is held at once: the cell grid
-# calamine builds for one Excel sheet (DGSA_MAX_CELLS: rows x columns), and one line or cell.
+# A file's length is not a memory question any more: a file over DGSA_STREAM_MIN_BYTES is read,
+# typed, judged and written in chunks of DGSA_CHUNK_ROWS (dgsa.ingest.stream_load; a CSV and an
+# xlsx/xlsm sheet are streamed, dgsa.ingest.stream_read). What stays bounded is what a file may
+# cost in time (bytes, inflated bytes, rows) and what is held at once: one line or cell, and
+# DGSA_MAX_CELLS, the cells held whole: the grid calamine builds for one sheet of a file read
+# whole (any file up to DGSA_STREAM_MIN_BYTES, and an .xls of any size: rows x columns) and the
+# shared strings of a workbook (entries, both paths). A streamed xlsx sheet is not held, so its
+# rows x columns are bounded by DGSA_MAX_ROWS, DGSA_MAX_COLUMNS and DGSA_MAX_UNCOMPRESSED_BYTES,
+# not by DGSA_MAX_CELLS: a 2,200,000-row roster workbook loads with the defaults.
 DEFAULTS = {
     "DGSA_MAX_FILE_BYTES": 1000 * MB,           # a 2,200,000-row roster as CSV is ~0.4 GB
     "DGSA_MAX_UNCOMPRESSED_BYTES": 2048 * MIB,  # a full Excel sheet (1,048,576 rows) of a roster: ~0.8 GiB of XML
@@ -26,7 +31,7 @@ DEFAULTS = {
     "DGSA_MAX_ZIP_ENTRIES": 10_000,
     "DGSA_MAX_COLUMNS": 500,
     "DGSA_MAX_ROWS": 10_000_000,                # rows of a sheet or lines of a CSV: time, not memory
-    "DGSA_MAX_CELLS": 12_000_000,               # Excel sheet's grid (rows x columns), held whole by calamine
+    "DGSA_MAX_CELLS": 12_000_000,               # cells held whole: calamine's grid of a sheet, shared strings
     "DGSA_MAX_CELL_CHARS": 32_767,
     "DGSA_MAX_LINE_CHARS": 100_000,
 }
@@ -71,7 +76,17 @@ def max_rows() -> int:
 
 
 def max_cells() -> int:
+    """DGSA_MAX_CELLS: the most cells held in memory at once for one file: rows x columns of a
+    sheet that calamine reads whole (a file up to DGSA_STREAM_MIN_BYTES, or an .xls), and the
+    entries of a workbook's shared strings. A sheet streamed from a big xlsx/xlsm is never held
+    whole: its rows and columns have their own limits, and its cells do not count here."""
     return setting("DGSA_MAX_CELLS")
+
+
+def stream_min_bytes() -> int:
+    """DGSA_STREAM_MIN_BYTES (default 8,000,000): a file larger than this on disk is read as a
+    stream, chunk by chunk (dgsa.ingest.stream_load), not whole."""
+    return int(float(os.environ.get("DGSA_STREAM_MIN_BYTES") or 8_000_000))
 
 
 def max_cell_chars() -> int:

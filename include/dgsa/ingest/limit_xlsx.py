@@ -1,5 +1,6 @@
 """The bounds of an xlsx/xlsm (a zip), measured before any XML is parsed: zip entries, the
-compression ratio, the inflated size, the sheets' shape and their longest text run."""
+compression ratio, the inflated size, the sheets' shape and their longest text run, the
+shared strings' count; and, for the streaming reader, each sheet's width."""
 from __future__ import annotations
 
 import copy
@@ -13,7 +14,8 @@ from typing import BinaryIO
 
 from dgsa.ingest.formats import EMPTY_ZIP_MAGIC
 from dgsa.ingest.limit_settings import (BLOCK, RATIO_MIN_BYTES, check_sheet_shape, column_number, max_cell_chars,
-                                        max_cells, max_compression_ratio, max_uncompressed_bytes, max_zip_entries, over)
+                                        max_cells, max_columns, max_compression_ratio, max_rows,
+                                        max_uncompressed_bytes, max_zip_entries, over, stream_min_bytes)
 from dgsa.ingest.normalise import Bad
 
 
@@ -36,8 +38,10 @@ def _eocd_entries(fh: BinaryIO) -> int | None:
     return entries
 
 
-_FAST_CELL = re.compile(rb'<c r="([A-Z]{1,4})(\d{1,8})"[^>]*?(/?)>')       # (column, row, "/" if empty)
+# (column, row, "/" or "</c>" if the cell is empty: <c r="B2" s="1"/> or <c r="B2" s="1"></c>)
+_FAST_CELL = re.compile(rb'<c r="([A-Z]{1,4})(\d{1,8})"[^>]*?(?:(/)>|>(</c>)?)')
 _ANY_CELL = re.compile(rb"<(?:\w+:)?c\b([^>]*?)(/?)>")                    # (attributes, "/" if empty)
+_SI = (b"<si>", b"<si ", b":si>", b":si ")                                # a shared string opens
 _REF_IN_ATTRS = re.compile(rb'\br="([A-Z]{1,4})(\d{1,8})"')
 
 
@@ -47,6 +51,19 @@ class SheetShape:
     columns: int = 0     # highest column number in a cell reference
     cells: int = 0       # <c> elements that hold something
     row_tags: int = 0    # <row> elements (rows without an r attribute count too)
+    whole: bool = True   # read whole by calamine (its grid counts against DGSA_MAX_CELLS)
+
+
+class XlsxBound(int):
+    """check_xlsx's answer: the most rows a worksheet has, and `widths`: each worksheet's
+    (zip member's) last column holding something, which the streaming reader needs before
+    its first row (calamine's rows are all as wide as the sheet)."""
+    widths: dict[str, int]
+
+    def __new__(cls, rows: int, widths: dict[str, int]):
+        bound = super().__new__(cls, rows)
+        bound.widths = widths
+        return bound
 
 
 def check_xlsx(source: Path | BinaryIO) -> int:
@@ -56,11 +73,15 @@ def check_xlsx(source: Path | BinaryIO) -> int:
        members over 1 MiB) and the total uncompressed size (DGSA_MAX_UNCOMPRESSED_BYTES);
     3. then every member is inflated in 1 MiB blocks, never kept, to catch a directory that
        lies (a member inflating past its declared size is a ZIP_BOMB); while the worksheets
-       stream by, their shape (rows, columns, cells) and their longest text run (a cell's
-       characters) are measured, since calamine would build a dense rows x columns grid.
+       stream by, their shape (rows, columns) and their longest text run (a cell's characters)
+       are measured, and the shared strings counted (held whole by either reader:
+       DGSA_MAX_CELLS). The cells of a sheet count against DGSA_MAX_CELLS only when calamine
+       will build its dense grid, i.e. when the file is read whole (up to
+       DGSA_STREAM_MIN_BYTES); a bigger file's sheets are streamed (dgsa.ingest.stream_xlsx).
     Memory: one block plus a bounded carry-over. Time: bounded by the uncompressed limit.
     `source`: a path or a seekable binary file object. Returns the most rows a worksheet has
-    (the highest row number holding something): an upper bound of any sheet's data rows."""
+    (the highest row number holding something): an upper bound of any sheet's data rows, as
+    an XlsxBound (an int) that also carries each sheet's width."""
     if isinstance(source, (str, os.PathLike)):
         with open(source, "rb") as fh:
             return check_xlsx(fh)
@@ -84,28 +105,34 @@ def check_xlsx(source: Path | BinaryIO) -> int:
         declared = sum(i.file_size for i in infos)
         if declared > max_uncompressed_bytes():
             raise over("TOO_LARGE", f"xlsx holds {declared} bytes uncompressed", "DGSA_MAX_UNCOMPRESSED_BYTES")
-        total, rows = 0, 0
+        source.seek(0, os.SEEK_END)
+        whole = source.tell() <= stream_min_bytes()
+        total, rows, widths = 0, 0, {}
         for info in infos:
             if info.is_dir():
                 continue
-            total, sheet_rows = _inflate_member(zf, info, total)
-            rows = max(rows, sheet_rows)
-    return rows
+            total, shape = _inflate_member(zf, info, total, whole)
+            if shape is not None:
+                rows = max(rows, shape.rows)
+                widths[info.filename] = shape.columns
+    return XlsxBound(rows, widths)
 
 
-def _inflate_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, total: int) -> tuple[int, int]:
+def _inflate_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, total: int,
+                    whole: bool = True) -> tuple[int, SheetShape | None]:
     """Inflate one member block by block (never more than the limits allow); measure sheets."""
     limit = max_uncompressed_bytes()
     ratio_limit = max_compression_ratio()
     name = info.filename.lower()
     is_sheet = name.startswith("xl/worksheets/") and name.endswith(".xml")
-    is_text = is_sheet or name.endswith("sharedstrings.xml")
+    is_strings = name.endswith("sharedstrings.xml")
+    is_text = is_sheet or is_strings
     # let zipfile read past the declared size (up to the limit) so a lying directory shows
     probe = copy.copy(info)
     probe.file_size = limit - total + 1
-    shape, scan = SheetShape(), _TextScan(max_cell_chars()) if is_text else None
+    shape, scan = SheetShape(whole=whole), _TextScan(max_cell_chars()) if is_text else None
     carry = b""
-    inflated = 0
+    inflated = strings = 0
     try:
         with zf.open(probe) as fh:
             while True:
@@ -131,6 +158,13 @@ def _inflate_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, total: int) -> t
                         cut = len(data)
                     _measure(data[:cut], shape, info.filename)
                     carry = data[cut:]
+                elif is_strings:
+                    data = carry + block
+                    cut = max(0, len(data) - 4)
+                    strings += sum(data.count(tag, 0, cut + len(tag) - 1) for tag in _SI)
+                    carry = data[cut:]
+                    if strings > max_cells():
+                        raise over("TOO_MANY_CELLS", f"more than {strings} shared strings", "DGSA_MAX_CELLS")
     except Bad:
         raise
     except zipfile.BadZipFile as exc:
@@ -141,7 +175,7 @@ def _inflate_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, total: int) -> t
         _measure(carry, shape, info.filename)
     if scan is not None:
         scan.finish()
-    return total + inflated, shape.rows
+    return total + inflated, shape if is_sheet else None
 
 
 def _measure(data: bytes, shape: SheetShape, member: str) -> None:
@@ -157,7 +191,7 @@ def _measure(data: bytes, shape: SheetShape, member: str) -> None:
         for attrs, slash in _ANY_CELL.findall(data):
             ref = _REF_IN_ATTRS.search(attrs)
             cells.append((ref.group(1), ref.group(2), slash) if ref else (b"", b"", slash))
-    valued = [(col, row) for col, row, slash in cells if not slash]
+    valued = [(col, row) for col, row, slash, *closed in cells if not slash and not (closed and closed[0])]
     letters = {col for col, _row in valued if col}
     if letters:
         shape.columns = max(shape.columns, max(map(column_number, letters)))
@@ -170,6 +204,12 @@ def _measure(data: bytes, shape: SheetShape, member: str) -> None:
         shape.columns = max(shape.columns, 1)
     shape.cells += len(valued)
     sheet = member.rsplit("/", 1)[-1]
+    if not shape.whole:             # streamed: rows and columns bounded, its cells never held at once
+        if shape.columns > max_columns():
+            raise over("TOO_MANY_COLUMNS", f"sheet {sheet!r} has {shape.columns} columns", "DGSA_MAX_COLUMNS")
+        if shape.rows > max_rows():
+            raise over("TOO_MANY_ROWS", f"sheet {sheet!r} has {shape.rows} rows", "DGSA_MAX_ROWS")
+        return
     check_sheet_shape(shape.rows, shape.columns, sheet)
     if shape.cells > max_cells():
         raise over("TOO_MANY_CELLS", f"sheet {sheet!r} has more than {shape.cells} cells", "DGSA_MAX_CELLS")

@@ -34,6 +34,7 @@ from dgsa.ingest import headers, judge, limits, write
 from dgsa.ingest.drive import sha256
 from dgsa.ingest.file_state import FileRecord, Outcome, Prepared
 from dgsa.ingest.ledger import TRANSIENT
+from dgsa.ingest.limit_settings import stream_min_bytes     # the limits' scan knows it too (DGSA_MAX_CELLS)
 from dgsa.ingest.normalise import Bad
 from dgsa.ingest.readers import cell_text
 from dgsa.ingest.rows import RowTyper, Typed, classify, raw_json
@@ -42,10 +43,6 @@ from dgsa.ingest.stream_read import Source, open_source
 
 log = logging.getLogger(__name__)
 _NONE = -1          # citizen_id codes: -1 none; 13 digits as the number; other text -2, -3, ...
-
-
-def stream_min_bytes() -> int:
-    return int(config.float_setting("DGSA_STREAM_MIN_BYTES", 8_000_000))
 
 
 def chunk_rows() -> int:

@@ -7,13 +7,16 @@ dgsa.ingest.readers reads a whole file into Python lists at once: right for the 
   UTF-8; else charset-normalizer restricted to the Thai code pages), but by decoding the file
   block by block, never holding it; then the standard csv module reads it line by line. Memory
   is one chunk of rows, whatever the file's length.
-- Excel: python-calamine's iter_rows. calamine builds the sheet's cell grid in Rust before the
-  first row comes out (there is no lazy cell reader in python-calamine 0.9), so a sheet costs
-  its grid: bounded by DGSA_MAX_CELLS (rows x columns, checked from the sheet XML before
-  calamine runs, and again from calamine's shape); an xlsx sheet also stops at Excel's
-  1,048,576 rows. The Python cells, which cost ~10x the Rust ones, exist one chunk at a time.
-  (A streaming XML reader in the limits' own pass would bound the grid as well; see
-  docs/benchmarks.md for why not yet.)
+- xlsx/xlsm (a zip): truly streaming too (dgsa.ingest.stream_xlsx): the shared strings, then
+  the sheet XML inflated and parsed block by block, giving the rows calamine would give. Held
+  at once: the shared strings (bounded by DGSA_MAX_CELLS entries) and one block's rows; the
+  sheet's length is bounded by DGSA_MAX_ROWS and DGSA_MAX_UNCOMPRESSED_BYTES, not by memory.
+  The sheet's width (its last column holding a value) comes from the limits' scan
+  (limit_xlsx.check_xlsx, which stream_load runs first and hands over as `rows_bound`).
+- .xls (OLE) and anything else: python-calamine's iter_rows. calamine builds the sheet's cell
+  grid in Rust before the first row comes out, so such a sheet costs its grid: bounded by
+  DGSA_MAX_CELLS (rows x columns, from calamine's shape). The Python cells, which cost ~10x
+  the Rust ones, exist one chunk at a time.
 
 Rows come back as readers.read_bytes(clean=False) gives them: Excel cells as calamine gives
 them ("" for empty), CSV fields as text (None for blank), from sheet row 1.
@@ -26,7 +29,7 @@ from pathlib import Path
 from typing import Iterator
 
 from dgsa.ingest import limits
-from dgsa.ingest.formats import CSV_SUFFIXES, OLE_MAGIC
+from dgsa.ingest.formats import CSV_SUFFIXES, EMPTY_ZIP_MAGIC, OLE_MAGIC, ZIP_MAGIC
 from dgsa.ingest.normalise import Bad
 from dgsa.ingest.readers import Grid, Workbook, sniff_delimiter
 
@@ -65,6 +68,10 @@ def open_source(path: Path) -> Source:
     suffix = path.suffix.lower()
     if suffix in CSV_SUFFIXES:
         return CsvSource(path)
+    with open(path, "rb") as fh:
+        zipped = fh.read(4) in (ZIP_MAGIC, EMPTY_ZIP_MAGIC)
+    if zipped and suffix in {".xlsx", ".xlsm"}:
+        return XlsxSource(path, suffix)
     return ExcelSource(path, suffix)
 
 
@@ -165,3 +172,48 @@ class ExcelSource(Source):
         except Exception as exc:  # noqa: BLE001
             raise _unreadable(exc) from exc
 
+
+
+class XlsxSource(Source):
+    """An xlsx/xlsm read as a stream (dgsa.ingest.stream_xlsx): never calamine's whole grid."""
+
+    rows_bound = None        # stream_load sets it: check_xlsx's answer, with each sheet's width
+
+    def __init__(self, path: Path, suffix: str):
+        import zipfile  # noqa: PLC0415
+
+        from dgsa.ingest.xlsx_parts import read_book  # noqa: PLC0415
+
+        self.path, self.file_format = path, suffix.lstrip(".")
+        self._strings = None
+        try:
+            with zipfile.ZipFile(path) as zf:
+                self.book = read_book(zf)
+        except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, ValueError, KeyError) as exc:
+            raise Bad("FILE_UNREADABLE", type(exc).__name__) from exc     # OSError: the drive, tried again
+
+    def sheet_names(self) -> list[str]:
+        return list(self.book.sheets)
+
+    def _widths(self) -> dict[str, int]:
+        widths = getattr(self.rows_bound, "widths", None)
+        if widths is None:              # not from stream_load: measure it (the limits' own scan)
+            self.rows_bound = limits.check_file(self.path)
+            widths = self.rows_bound.widths
+        return widths
+
+    def rows(self, sheet: str) -> Iterator[list]:
+        import zipfile  # noqa: PLC0415
+
+        from dgsa.ingest import stream_xlsx  # noqa: PLC0415
+
+        member = self.book.sheets[sheet]
+        width = self._widths().get(member, 0)
+        with zipfile.ZipFile(self.path) as zf:
+            if member not in zf.NameToInfo:    # a sheet the workbook names but the zip lacks
+                raise Bad("FILE_UNREADABLE", f"sheet {sheet!r} missing")
+            if self._strings is None:
+                self._strings = (stream_xlsx.SharedStrings(zf, self.book.shared_strings).read()
+                                 if self.book.shared_strings else [])
+            yield from stream_xlsx.SheetRows(zf, member, self._strings, self.book.formats, self.book.is_1904,
+                                             width).rows()

@@ -68,9 +68,13 @@ def build(url: str | None = None, *, sql_override: dict[str, str] | None = None,
                                progress=[], seconds=time.perf_counter() - started)
             log.info("marts: nothing to rebuild (%s); the published marts stand", plan.reason)
             return {"mode": "skipped", "reason": plan.reason, "rebuilt_rounds": [], "progress_rounds": [],
-                    "counts": {}}
+                    "counts": {}, "seconds": {"plan": round(time.perf_counter() - started, 2)}}
+        written = time.perf_counter()
         _audit(url, run_name)
+        audited = time.perf_counter()
         _publish(url, counts, plan, scope, run_name, started)
+        phases = {"write": round(written - started, 2), "audit": round(audited - written, 2),
+                  "publish": round(time.perf_counter() - audited, 2)}
     except Exception as exc:
         with db.transaction(url) as conn, conn.cursor() as cur:
             _record(cur, counts, False, str(exc)[:2000])
@@ -80,9 +84,9 @@ def build(url: str | None = None, *, sql_override: dict[str, str] | None = None,
         raise
     finally:
         lock.close()   # releases the advisory lock
-    log.info("marts published (%s: %s): %s", plan.mode, plan.reason, counts)
+    log.info("marts published (%s: %s; seconds %s): %s", plan.mode, plan.reason, phases, counts)
     return {"mode": plan.mode, "reason": plan.reason, "rebuilt_rounds": scope[0], "progress_rounds": scope[1],
-            "counts": counts}
+            "counts": counts, "seconds": phases}
 
 
 def _write(url: str, sql_override: dict[str, str], counts: dict, full: bool) -> tuple:

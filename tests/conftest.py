@@ -21,6 +21,7 @@ from dgsa.ingest import steps as ingest
 from dgsa.marts import build as marts
 
 import xdist_plan
+from airflow_ui import migrated_home
 
 ROOT = Path(__file__).resolve().parent.parent
 P50 = "provinces/50-เชียงใหม่"
@@ -76,11 +77,7 @@ def sql(warehouse):
 
 @pytest.fixture(scope="session")
 def airflow_home(tmp_path_factory):
-    home = tmp_path_factory.mktemp("airflow_home")
-    env = dict(os.environ, AIRFLOW_HOME=str(home))
-    subprocess.run([str(ROOT / "bin/dgsa-env"), "airflow", "db", "migrate"], env=env, check=True,
-                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    return home
+    return migrated_home(tmp_path_factory.mktemp("airflow_home"))
 
 
 @pytest.fixture
@@ -120,10 +117,7 @@ def pipeline_run(tmp_path_factory):
     Tests only read it (test_lineage, test_ui_ops)."""
     from helpers import ids, sub_row, when, write_roster, write_submission
     tmp = tmp_path_factory.mktemp("pipeline_run")
-    home = tmp / "airflow_home"
-    home.mkdir()
-    subprocess.run([str(ROOT / "bin/dgsa-env"), "airflow", "db", "migrate"], env=dict(os.environ, AIRFLOW_HOME=str(home)),
-                   check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    home = migrated_home(tmp / "airflow_home")
     with db.scratch_database(os.environ["DGSA_WAREHOUSE_URL"], "dgsa_lineage") as url:
         migrate.upgrade(url)
         migrate.seed_reference(url)

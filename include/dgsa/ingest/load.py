@@ -9,6 +9,10 @@ a file, or a value the warehouse refuses while writing it, rejects THAT file wit
 the step. A failure that may pass (ledger.TRANSIENT: the file vanished or changed while read, an
 OS error reading it, an error processing it) is read again by the next load of its province.
 
+Files read whole are read and typed ahead by worker processes when the load is big enough
+(dgsa.ingest.prepare_pool: DGSA_PREPARE_PROCESSES, default the usable cores less one), and taken in the
+same order: the batches, verdicts and transactions are those of a load prepared in process.
+
 Files are judged in batches (every waiting file of the provinces given, up to
 DGSA_VALIDATION_BATCH_ROWS data rows) because every GX validation has a fixed cost; each
 record carries (file_id, source_row), so verdicts map back to exact rows.

@@ -3,10 +3,12 @@ by worker processes (dgsa.ingest.prepare_worker) ahead of the load, while the lo
 them IN ITS OWN ORDER and judges and writes them as it always has: batches, verdicts,
 transactions and the ledger are the same as when every file is prepared in process.
 
-- How many: DGSA_PREPARE_PROCESSES (default: the usable cores, os.sched_getaffinity; 0: every
-  file in process). Only a load with at least two files and DGSA_PREPARE_MIN_BYTES of them
-  (default 2 MB) starts workers: a worker costs its start (Python, pandas, calamine: ~1 s of
-  CPU), which a small load (the nightly run's few files) would not win back.
+- How many: DGSA_PREPARE_PROCESSES (default: the usable cores (os.sched_getaffinity) less one,
+  the load's own process; 0: every file in process, as before). Only a load with at least two files and DGSA_PREPARE_MIN_BYTES of them
+  (default 4 MB, about a second of reading and typing) starts workers: a worker costs its start
+  (Python, pandas, calamine: ~0.6 s of CPU), which a small load (the nightly run) would not win back.
+- While the worker it waits for is busy, the load prepares the next file no worker has been
+  asked itself (HERE_BYTES of files held so, at most), so the load's own process works too.
 - Started with subprocess, not multiprocessing: `python -m dgsa.ingest.prepare_worker` never
   re-runs the parent's __main__, and works in a daemonic process (a Celery prefork child),
   where multiprocessing may start no children.
@@ -39,7 +41,9 @@ from dgsa.ingest.file_state import FileRecord, Prepared
 
 log = logging.getLogger(__name__)
 FRAME = struct.Struct("<Q")
-AHEAD = 2                                         # files asked of a worker and not yet taken, at most
+AHEAD = 2                                         # files asked of a worker and not yet answered, at most
+HERE_BYTES = 16_000_000                           # files prepared here ahead of their turn: at most (one more)
+PIPE_BYTES = 1 << 20
 INCLUDE = Path(__file__).resolve().parents[2]     # where `dgsa` is, for the workers' sys.path
 
 
@@ -65,9 +69,10 @@ def cores() -> int:
 
 
 def processes() -> int:
-    """DGSA_PREPARE_PROCESSES, or the usable cores when it is not set."""
+    """DGSA_PREPARE_PROCESSES, or when it is not set one fewer than the usable cores (the load's
+    own process prepares files too while it waits)."""
     value = os.environ.get("DGSA_PREPARE_PROCESSES", "").strip()
-    return cores() if value == "" else max(0, int(float(value)))
+    return cores() - 1 if value == "" else max(0, int(float(value)))
 
 
 def start(records: list[FileRecord], root: Path, prepare: Callable[[FileRecord, Path], Prepared],
@@ -75,16 +80,28 @@ def start(records: list[FileRecord], root: Path, prepare: Callable[[FileRecord, 
     """A pool for these files (in the order the load will take them), or None: prepare in process."""
     workers = min(processes(), len(records))
     if workers < 1 or len(records) < 2 or \
-            sum(r.size_bytes or 0 for r in records) < config.float_setting("DGSA_PREPARE_MIN_BYTES", 2_000_000):
+            sum(r.size_bytes or 0 for r in records) < config.float_setting("DGSA_PREPARE_MIN_BYTES", 4_000_000):
         return None
     return PreparePool(records, root, workers, prepare, timing)
+
+
+def _widen(stream) -> None:
+    """A pipe of PIPE_BYTES (Linux; the default 64 KiB elsewhere): a typed file of 10 MB crosses
+    in 10 reads, not 160, each of which waits for the GIL while the load is busy preparing."""
+    try:
+        import fcntl  # noqa: PLC0415
+
+        fcntl.fcntl(stream.fileno(), getattr(fcntl, "F_SETPIPE_SZ", 1031), PIPE_BYTES)
+    except (ImportError, OSError):
+        pass
 
 
 class _Worker:
     def __init__(self, number: int, env: dict):
         self.number = number
-        self.proc = subprocess.Popen([sys.executable, "-m", "dgsa.ingest.prepare_worker"], stdin=subprocess.PIPE,
-                                     stdout=subprocess.PIPE, env=env, close_fds=True)
+        self.proc = subprocess.Popen([sys.executable, "-P", "-m", "dgsa.ingest.prepare_worker"],  # -P: not from cwd
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env, close_fds=True)
+        _widen(self.proc.stdout)
         self.inbox: queue.SimpleQueue = queue.SimpleQueue()
         self.asked: deque[FileRecord] = deque()     # asked, not yet taken: the worker answers in this order
         self.ready = self.ended = self.stopped = False
@@ -168,7 +185,7 @@ class PreparePool:
             self.todo.remove(rec)
             return self.prepare(rec, self.root)
         while rec.file_id not in self.answers:
-            while worker.inbox.empty() and self.todo and len(self.here) < AHEAD:
+            while worker.inbox.empty() and self.todo and (not self.here or self._held() < HERE_BYTES):
                 ahead = self.todo.popleft()      # while the worker is busy: the next file no worker has, here
                 self.here[ahead.file_id] = self.prepare(ahead, self.root)
             message = worker.answer()
@@ -191,6 +208,9 @@ class PreparePool:
         for k, v in seconds.items():
             self.timing[k] += v
         return prepared
+
+    def _held(self) -> int:
+        return sum(p.rec.size_bytes or 0 for p in self.here.values())
 
     def _lost(self, worker: _Worker) -> None:
         """The worker ended with files asked and not answered: the first, which it had started

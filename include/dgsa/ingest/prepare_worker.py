@@ -19,6 +19,7 @@ from __future__ import annotations
 import logging
 import os
 import pickle
+import signal
 import sys
 
 from dgsa.ingest.prepare_pool import receive_bytes, send
@@ -37,6 +38,7 @@ class _Lines(logging.Handler):
 
 
 def main() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)     # Ctrl-C is the load's to handle: it stops its workers
     out = os.fdopen(os.dup(sys.stdout.fileno()), "wb")      # the frames only
     os.dup2(sys.stderr.fileno(), sys.stdout.fileno())         # whatever else is printed: to stderr
     sys.stdout = sys.stderr

@@ -4,6 +4,7 @@ import datetime as dt
 import json
 import re
 import zipfile
+from decimal import Decimal
 
 import pytest
 
@@ -154,7 +155,7 @@ def _layout_content():
             "summary": [["ส่วนแรก / First"], ["h1", "h2", "h3", "h4"], ["a", 1, None, "x"], [],
                         ["ส่วนสอง / Second"], ["k1", "k2"], ["line one\nline two, the longer", 2.5]],
             "progress": [["ไม่มีรอบก่อน / Nothing to compare with"]],
-            "rejected": [["ไฟล์ / File", "แถวที่ / Row"], ["a.xlsx", 7], ["b.csv", 12]],
+            "rejected": [["ไฟล์ / File", "แถวที่ / Row"], ["a.xlsx", 7], ["b.csv", 12], ["c.csv", Decimal("13")]],
             "not_loaded": [["h1", "h2"]], "follow_up": [["h1", "h2", "h3"]]}
 
 
@@ -186,9 +187,9 @@ def test_workbook_layout_what_the_province_sees(tmp_path):
     assert summary.column_dimensions["A"].width == pytest.approx(len("line two, the longer") * 1.1 + 2)
     assert summary.column_dimensions["B"].width == 10
     rejected = wb[feedback.SHEETS["rejected"]]
-    assert rejected.freeze_panes == "A4" and rejected.auto_filter.ref == "A3:B5"
+    assert rejected.freeze_panes == "A4" and rejected.auto_filter.ref == "A3:B6"
     assert all(c.font.b and c.fill.fill_type == "solid" for c in rejected[3])
-    assert _sheet_rows(rejected)[3:] == [["a.xlsx", 7], ["b.csv", 12]]
+    assert _sheet_rows(rejected)[3:] == [["a.xlsx", 7], ["b.csv", 12], ["c.csv", 13]]     # a number stays one
     assert wb[feedback.SHEETS["not_loaded"]].auto_filter.ref is None   # a header and no rows
 
 

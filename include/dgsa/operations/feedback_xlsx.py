@@ -6,6 +6,7 @@ workbook in memory (163 s of `write_feedback` at 1,000,000 people); its write-on
 serialises each cell through ElementTree (~60,000 cells/s here without lxml). This writes each
 sheet's XML as text straight into the zip: inline strings, numbers, one `s=` index per cell
 into a cellXfs table built from the few styles used. openpyxl and Excel read it like their own.
+Deflate level 3: a quarter less CPU than zlib's default 6 for files ~15 % larger.
 
     w = XlsxStream(path, font="TH Sarabun New", size=14)
     w.add_sheet(name, rows, widths={1: 12.0}, freeze="A4", autofilter="A3:G90",
@@ -15,6 +16,8 @@ into a cellXfs table built from the few styles used. openpyxl and Excel read it 
 from __future__ import annotations
 
 import datetime as dt
+import decimal
+import math
 import numbers
 import os
 import re
@@ -55,13 +58,16 @@ COLS = [_letters(i) for i in range(1, 257)]
 
 
 def _is_number(v) -> bool:
-    return isinstance(v, numbers.Number) and not isinstance(v, bool)
+    """A value Excel can hold as a number (not a bool, NaN or infinity: those are written as text)."""
+    if isinstance(v, decimal.Decimal):
+        return v.is_finite()
+    return isinstance(v, numbers.Real) and not isinstance(v, bool) and math.isfinite(v)
 
 
 class XlsxStream:
     """One workbook, sheets added in order, each written into the zip as it is added."""
 
-    def __init__(self, path: Path, *, font: str, size: int, compresslevel: int = 6):
+    def __init__(self, path: Path, *, font: str, size: int, compresslevel: int = 3):
         self.path, self.tmp = Path(path), Path(path).with_suffix(".tmp")
         self.font, self.size = font, size
         self._zip = zipfile.ZipFile(self.tmp, "w", zipfile.ZIP_DEFLATED, compresslevel=compresslevel)

@@ -166,3 +166,21 @@ def test_python_m_dgsa_ingest_runs_its_cli_once(drive, warehouse_url, in_process
         assert proc.stderr.count(POOL_LINE) >= 1
         assert proc.stderr.count("dgsa.ingest.steps: scan ") == 1
         assert contract_tables.differences(in_process, contract_tables.dump(url, INGEST_TABLES)) == []
+
+
+def test_how_many_workers(monkeypatch):
+    """Set: as set. Not set: the usable cores less one (the load prepares too), none while the
+    machine has no idle core (its load average at the cores already)."""
+    cores = prepare_pool.cores()
+    monkeypatch.setenv("DGSA_PREPARE_PROCESSES", "3")
+    assert prepare_pool.processes() == 3
+    monkeypatch.setenv("DGSA_PREPARE_PROCESSES", "0")
+    assert prepare_pool.processes() == 0
+    monkeypatch.delenv("DGSA_PREPARE_PROCESSES")
+    monkeypatch.setattr(os, "getloadavg", lambda: (0.3, 0.2, 0.1))
+    assert prepare_pool.processes() == cores - 1
+    monkeypatch.setattr(os, "getloadavg", lambda: (cores + 0.5, 1.0, 1.0))
+    assert prepare_pool.processes() == 0
+    rec = prepare_pool.FileRecord(1, "a.xlsx", "submission", "50", None, None, 10_000_000)
+    monkeypatch.setenv("DGSA_PREPARE_PROCESSES", "2")
+    assert prepare_pool.start([rec], Path("."), None, {}) is None          # one file: nothing to share

@@ -3,8 +3,11 @@ by worker processes (dgsa.ingest.prepare_worker) ahead of the load, while the lo
 them IN ITS OWN ORDER and judges and writes them as it always has: batches, verdicts,
 transactions and the ledger are the same as when every file is prepared in process.
 
-- How many: DGSA_PREPARE_PROCESSES (default: the usable cores (os.sched_getaffinity) less one,
-  the load's own process; 0: every file in process, as before). Only a load with at least two files and DGSA_PREPARE_MIN_BYTES of them
+- How many: DGSA_PREPARE_PROCESSES (0: every file in process, as before). By default the usable
+  cores (os.sched_getaffinity) less one, the load's own process; but none while the 1-minute load
+  average is at the cores already: measured on the shared 2-core machine (load 5), the workers
+  only added their start and their share of the same CPU (with the kernel's autogroups the
+  scheduler shares the CPU among sessions, not processes), so there the load ran slower. Only a load with at least two files and DGSA_PREPARE_MIN_BYTES of them
   (default 4 MB, about a second of reading and typing) starts workers: a worker costs its start
   (Python, pandas, calamine: ~0.6 s of CPU), which a small load (the nightly run) would not win back.
 - While the worker it waits for is busy, the load prepares the next file no worker has been
@@ -69,20 +72,26 @@ def cores() -> int:
 
 
 def processes() -> int:
-    """DGSA_PREPARE_PROCESSES, or when it is not set one fewer than the usable cores (the load's
-    own process prepares files too while it waits)."""
+    """DGSA_PREPARE_PROCESSES; when it is not set, one fewer than the usable cores (the load's own
+    process prepares files too while it waits), or none while the machine has no idle core."""
     value = os.environ.get("DGSA_PREPARE_PROCESSES", "").strip()
-    return cores() - 1 if value == "" else max(0, int(float(value)))
+    if value:
+        return max(0, int(float(value)))
+    busy = os.getloadavg()[0] if hasattr(os, "getloadavg") else 0.0
+    if busy >= cores():
+        log.info("prepare: in process, the machine has no idle core (load average %.1f, %s cores)", busy, cores())
+        return 0
+    return cores() - 1
 
 
 def start(records: list[FileRecord], root: Path, prepare: Callable[[FileRecord, Path], Prepared],
           timing: dict) -> PreparePool | None:
     """A pool for these files (in the order the load will take them), or None: prepare in process."""
-    workers = min(processes(), len(records))
-    if workers < 1 or len(records) < 2 or \
+    if len(records) < 2 or \
             sum(r.size_bytes or 0 for r in records) < config.float_setting("DGSA_PREPARE_MIN_BYTES", 4_000_000):
         return None
-    return PreparePool(records, root, workers, prepare, timing)
+    workers = min(processes(), len(records))
+    return PreparePool(records, root, workers, prepare, timing) if workers > 0 else None
 
 
 def _widen(stream) -> None:

@@ -39,4 +39,4 @@ COMMENT ON COLUMN audit.mart_build_state.mart_tables IS 'The published tables (m
 
 GRANT SELECT ON audit.mart_build_state TO dgsa_analyst;
 GRANT ALL ON audit.mart_build_state TO dgsa_loader;
-GRANT ALL ON ALL SEQUENCES IN SCHEMA audit TO dgsa_loader;
+GRANT ALL ON SEQUENCE audit.mart_build_state_state_id_seq TO dgsa_loader;

@@ -51,8 +51,18 @@ def _alerts_in(output: str) -> list[dict]:
     return found
 
 
-def test_a_failing_task_sends_exactly_one_alert(airflow_home, warehouse, tmp_path):
-    code, out = _dags_test("dgsa_ingest", airflow_home, warehouse, DGSA_DRIVE=str(tmp_path / "no such drive"))
+def test_a_failing_task_sends_exactly_one_alert_and_fails_the_run(airflow_home, warehouse, tmp_path):
+    """Through bin/run-dag (what `make pipeline` runs: `airflow dags test`, its whole output in
+    DGSA_RUN_DAG_LOG): the run fails, and its task log holds exactly one alert."""
+    log = tmp_path / "dgsa_ingest.log"
+    env = dict(os.environ, AIRFLOW_HOME=str(airflow_home), DGSA_WAREHOUSE_URL=warehouse, DGSA_TASK_RETRIES="0",
+               DGSA_DRIVE=str(tmp_path / "no such drive"), DGSA_RUN_DAG_LOG=str(log))
+    env.pop("AIRFLOW_CONN_DGSA_ALERTS_SMTP", None)
+    result = subprocess.run([str(ROOT / "bin/run-dag"), "dgsa_ingest"], env=env, capture_output=True, text=True,
+                            timeout=600)
+    assert result.returncode != 0                     # a failed task makes the run fail (was test_end_to_end's)
+    assert "FAILED" in result.stderr
+    out = log.read_text(errors="replace")
     got = _alerts_in(out)
     assert len(got) == 1, out[-3000:]
     a = got[0]

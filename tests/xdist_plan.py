@@ -23,7 +23,7 @@ UNIT = {module: fixture for fixture, modules in SHARED.items() for module in mod
 # seconds (whole unit, fixtures included) of the heaviest units, rounded, on an idle machine;
 # the rest keep the collection order
 HEAVY = {"pipeline_run": 150, "test_rounds_e2e.py": 130, "test_pipeline_runs.py": 120, "test_celery.py": 120,
-         "test_end_to_end.py": 115, "test_dashboard.py": 100, "test_bench_smoke.py": 100, "test_alerts.py": 90,
+         "test_end_to_end.py": 100, "test_dashboard.py": 100, "test_bench_smoke.py": 100, "test_alerts.py": 90,
          "multiround": 80, "test_faults.py": 60, "test_security.py": 50, "test_fail_closed.py": 50,
          "test_dashboard_auth.py": 40, "test_settings_split.py": 30, "test_invariants.py": 30}
 

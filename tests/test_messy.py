@@ -112,3 +112,25 @@ def test_data_docs_render_every_validation_without_ids(messy, warehouse_url, tmp
     assert len(list((tmp_path / "docs" / "expectations").rglob("*.html"))) == len(docs.all_suites())
     # a 13-digit run that is not part of a hex fingerprint or UUID would be a citizen ID
     assert not any(re.search(r"(?<![0-9a-fA-F])\d{13}(?![0-9a-fA-F])", p.read_text(encoding="utf-8")) for p in pages)
+
+
+def test_data_docs_rendered_again_only_when_what_they_show_changed(messy, warehouse_url, tmp_path):
+    """A night with nothing new leaves the site as it is (GX is not run); a new validation run renders it again."""
+    from dgsa.contract import docs
+    out = tmp_path / "docs"
+    index = docs.build(out, url=warehouse_url)
+    first = index.stat().st_mtime_ns
+    (runs,), = _rows(warehouse_url, "SELECT count(*) FROM audit.validation_run")
+    assert docs.build(out, url=warehouse_url) == index and index.stat().st_mtime_ns == first
+    assert len(list((out / "validations").rglob("*.html"))) == runs
+    new_id = _rows(warehouse_url, """INSERT INTO audit.validation_run (run_name, validated_at, suite, target, success, result)
+                                     SELECT 'docs-test', now(), suite, target, success, result FROM audit.validation_run
+                                     ORDER BY validation_id LIMIT 1 RETURNING validation_id""")[0][0]
+    try:
+        docs.build(out, url=warehouse_url)
+        assert index.stat().st_mtime_ns != first
+        assert len(list((out / "validations").rglob("*.html"))) == runs + 1
+    finally:
+        _rows(warehouse_url, "DELETE FROM audit.validation_run WHERE validation_id = %s RETURNING 1", (new_id,))
+    docs.build(out, url=warehouse_url)      # the window changed back: rendered again
+    assert len(list((out / "validations").rglob("*.html"))) == runs

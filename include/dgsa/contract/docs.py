@@ -1,6 +1,9 @@
 """Great Expectations Data Docs (static HTML) for the data contract.
 
-    python -m dgsa.contract.docs [--out DIR] [--days N]       # default DIR: DGSA_DOCS_DIR
+    python -m dgsa.contract.docs [--out DIR] [--days N] [--force]     # default DIR: DGSA_DOCS_DIR
+
+Rendered again only when what it shows changed (the validation runs in the window, the suites):
+DIR/.dgsa-source keeps the fingerprint of the last rendering.
 
 GX renders Data Docs from its stores, but an ephemeral context keeps nothing and the
 validations run in many worker processes (on several machines under Celery). So the docs are
@@ -14,6 +17,7 @@ kept) into DIR/static/vendor/ and points every page at them, so the docs work wi
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import logging
 import os
@@ -26,6 +30,7 @@ from dgsa.contract import suites as contract
 
 log = logging.getLogger(__name__)
 SITE = "dgsa"
+SOURCE_STAMP = ".dgsa-source"     # the fingerprint of what the site in DIR was rendered from
 VENDOR_DIR = Path(__file__).resolve().parent / "vendor" / "datadocs"
 # CDN address (regex) -> file under VENDOR_DIR; None drops the whole tag
 CDN = [
@@ -65,15 +70,38 @@ def all_suites() -> list[str]:
                   for p in contract.EXPECTATIONS_DIR.rglob("*.json"))
 
 
-def build(out: Path | None = None, url: str | None = None, days: int = 7, limit: int = 1000) -> Path:
+def _source(url: str | None, days: int, limit: int) -> tuple[list[tuple], str]:
+    """The validation runs the site shows, and a fingerprint of everything it is rendered from (those runs'
+    ids, the suites' text): the same fingerprint renders the same site."""
+    with db.transaction(url) as conn, conn.cursor() as cur:
+        cur.execute("""SELECT validation_id, run_name, validated_at, target, result FROM audit.validation_run
+                       WHERE validated_at > now() - make_interval(days => %s)
+                       ORDER BY validation_id DESC LIMIT %s""", (days, limit))
+        runs = cur.fetchall()
+    digest = hashlib.sha256(json.dumps([r[0] for r in runs]).encode())
+    for name in all_suites():
+        digest.update(name.encode() + b"\0" + (contract.EXPECTATIONS_DIR / f"{name}.json").read_bytes())
+    return runs, digest.hexdigest()
+
+
+def build(out: Path | None = None, url: str | None = None, days: int = 7, limit: int = 1000,
+          force: bool = False) -> Path:
+    """Render the site into `out`; when the runs and suites it would show are those it already shows
+    (a night with nothing new), the site is left as it is: GX is not even imported."""
+    out = (out or docs_dir()).resolve()
+    runs, fingerprint = _source(url, days, limit)
+    stamp = out / SOURCE_STAMP
+    if not force and (out / "index.html").exists() and stamp.exists() and stamp.read_text() == fingerprint:
+        log.info("Data Docs unchanged (same %s validation runs and suites): %s", len(runs), out / "index.html")
+        return out / "index.html"
     from great_expectations.core.expectation_validation_result import (  # noqa: PLC0415
         ExpectationSuiteValidationResult)
     from great_expectations.core.run_identifier import RunIdentifier  # noqa: PLC0415
     from great_expectations.data_context.types.resource_identifiers import (  # noqa: PLC0415
         ExpectationSuiteIdentifier, ValidationResultIdentifier)
 
-    out = (out or docs_dir()).resolve()
     out.mkdir(parents=True, exist_ok=True)
+    stamp.unlink(missing_ok=True)
     for stale in ("index.html", "validations", "expectations", "static"):   # only what GX writes
         target = out / stale
         if target.is_dir():
@@ -93,11 +121,6 @@ def build(out: Path | None = None, url: str | None = None, days: int = 7, limit:
     store = context.validation_results_store
     for key in list(store.list_keys()):
         store.remove_key(key)
-    with db.transaction(url) as conn, conn.cursor() as cur:
-        cur.execute("""SELECT validation_id, run_name, validated_at, target, result FROM audit.validation_run
-                       WHERE validated_at > now() - make_interval(days => %s)
-                       ORDER BY validation_id DESC LIMIT %s""", (days, limit))
-        runs = cur.fetchall()
     for validation_id, run_name, validated_at, target, result in runs:
         result = result if isinstance(result, dict) else json.loads(result)
         meta = result.setdefault("meta", {})
@@ -108,6 +131,7 @@ def build(out: Path | None = None, url: str | None = None, days: int = 7, limit:
         store.set(key, ExpectationSuiteValidationResult(**result))
     context.build_data_docs(site_names=[SITE])
     offline(out)
+    stamp.write_text(fingerprint)
     log.info("Data Docs: %s suites, %s validation runs -> %s", len(all_suites()), len(runs), out / "index.html")
     return out / "index.html"
 
@@ -137,9 +161,10 @@ def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out", type=Path)
     parser.add_argument("--days", type=int, default=7)
+    parser.add_argument("--force", action="store_true", help="render even when nothing it shows changed")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO)
-    print(build(args.out, days=args.days))
+    print(build(args.out, days=args.days, force=args.force))
 
 
 if __name__ == "__main__":

@@ -3,8 +3,10 @@
 
 Runs whenever `dgsa_ingest` publishes the `dgsa://warehouse/core` asset.
 Builds `marts.compliance_person`, `compliance_by_province`, `training_nominee`,
-`training_needs` and `target_progress` from `include/sql/marts/*.sql` into `mart_build`,
-validates each against its Great Expectations suite (`expectations/marts/<mart>.json`,
+`training_needs`, `person_progress` and `target_progress` from `include/sql/marts/*.sql` into
+`mart_build` (only the rounds whose inputs changed since the last published build are recomputed,
+the others copied; nothing changed: the build is skipped and recorded in `audit.mart_build_state`;
+`python -m dgsa.marts --full` recomputes everything), validates each against its Great Expectations suite (`expectations/marts/<mart>.json`,
 computed in PostgreSQL), and swaps them into `marts` in one transaction: readers see the old
 marts or the new ones, never half, and a build that fails an expectation leaves the old
 marts in place; the task fails naming the expectation (see `audit.mart_build` and
@@ -12,7 +14,8 @@ marts in place; the task fails naming the expectation (see `audit.mart_build` an
 
 **build_data_docs** then renders GX Data Docs (every suite, the last 7 days of validations
 of files and marts) into `DGSA_DOCS_DIR` (default `.dgsa/data_docs/index.html`; `make docs`
-does the same by hand). It runs even when the gate refused the build.
+does the same by hand), only when the runs or suites it shows changed. It runs even when the gate
+refused the build.
 
 **write_feedback** (after a published build) writes one feedback workbook (.xlsx, Thai first)
 per province with anything to say into the outbox `DGSA_OUTBOX` (default `.dgsa/outbox`,

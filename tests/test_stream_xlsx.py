@@ -60,7 +60,7 @@ def test_messy_drive_workbooks_stream_as_calamine_reads_them(tmp_path):
     assert compared > 20
 
 
-def _odd_workbook(path: Path, date1904: bool = False) -> Path:
+def _odd_workbook(path: Path, date1904: bool = False, sheet: str | None = None) -> Path:
     """Every kind of cell a writer may put in a sheet, by hand: shared strings (rich runs, a
     phonetic run, spaces kept and trimmed, _x000D_ escapes, entities), inline strings, t="str",
     booleans, errors, ISO dates, numbers under built-in and custom date/time/duration formats,
@@ -92,8 +92,8 @@ def _odd_workbook(path: Path, date1904: bool = False) -> Path:
         '<row r="11"><c r="C11" s="1"/><c r="E11" s="2"></c><c r="F11"><v></v></c></row>',
         '<row r="12"><c r="K12" s="1"/></row><row r="1048576"><c r="A1048576" s="1"/></row>',
     ]
-    sheet = (f'<worksheet {NS} xmlns:x="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
-             '<dimension ref="A1:K12"/><sheetData>' + "".join(cells) + "</sheetData></worksheet>")
+    sheet = sheet or (f'<worksheet {NS} xmlns:x="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+                      '<dimension ref="A1:K12"/><sheetData>' + "".join(cells) + "</sheetData></worksheet>")
     wb_pr = '<workbookPr date1904="1"/>' if date1904 else ""
     parts = dict(memory._PARTS)
     parts["xl/workbook.xml"] = (f'<workbook {NS} xmlns:r="{REL}">{wb_pr}<sheets><sheet name="หนึ่ง" sheetId="1" '
@@ -121,6 +121,34 @@ def test_every_kind_of_cell_streams_as_calamine_reads_it(tmp_path, date1904):
     expected = _calamine_rows(path)
     assert len(expected[0][1]) == 9 and len(expected[0][1][0]) == 10   # to row 9, column J: the test's premise
     _same(expected, _streamed_rows(path))
+
+
+def test_plain_rows_read_by_the_fast_path_are_calamines_too(tmp_path, monkeypatch):
+    """Several MiB of plain rows (the blocks after the first go to xlsx_fast) with every plain
+    kind of cell: numbers, dates by style, booleans, t="str", errors, empty <v>, formatted
+    empty cells, shared strings, rows holding nothing, gaps; a block that is not plain between."""
+    from dgsa.ingest import stream_xlsx
+
+    rows = []
+    for i in range(1, 40_001):
+        if i % 97 == 0:
+            rows.append(f'<row r="{i}"></row>')
+            continue
+        if i % 89 == 0:
+            continue
+        text = "f&amp;g" if i == 20_000 else f"ข้อความ {i}"          # one entity: that block goes to expat
+        rows.append(f'<row r="{i}" spans="1:9"><c r="A{i}"><v>{i}</v></c><c r="B{i}" s="{i % 8}"><v>{44000 + i / 7}'
+                    f'</v></c><c r="C{i}" t="b"><v>{i % 2}</v></c><c r="D{i}" t="str"><v>{text}</v></c>'
+                    f'<c r="E{i}" t="e"><v>#N/A</v></c><c r="F{i}"><v></v></c><c r="G{i}" s="2"/>'
+                    f'<c r="H{i}" t="s"><v>{i % 9}</v></c>' + (f'<c r="I{i}" t="s"></c>' if i % 5 else "") + "</row>")
+    sheet = f'<worksheet {NS}><sheetData>' + "".join(rows) + "</sheetData></worksheet>"
+    assert len(sheet) > 4 << 20
+    path = _odd_workbook(tmp_path / "plain.xlsx", sheet=sheet)
+    used = []
+    real = stream_xlsx.plain_rows
+    monkeypatch.setattr(stream_xlsx, "plain_rows", lambda chunk: used.append(real(chunk) is not None) or real(chunk))
+    _same(_calamine_rows(path), _streamed_rows(path))
+    assert used.count(True) >= 3 and used.count(False) >= 2     # the fast path read most blocks, expat the others
 
 
 def test_date_format_detection_is_calamines():

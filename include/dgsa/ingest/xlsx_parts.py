@@ -1,10 +1,12 @@
 """The parts of an xlsx/xlsm that say how to read its sheets, read as python-calamine reads
 them: the sheets (names in workbook order, each with its zip member), the 1904 date system,
-and which cell styles (cellXfs) carry a date/time number format. These parts are small; each
+and which cell styles (cellXfs) carry a date/time number format; and a cell's value from its
+<v> text, t and s (cell_value), as python-calamine gives it. These parts are small; each
 is parsed incrementally with its elements cleared as they close (a huge one costs time, not
 memory). The sheets' cells are read by dgsa.ingest.stream_xlsx."""
 from __future__ import annotations
 
+import datetime as dt
 import posixpath
 import zipfile
 from dataclasses import dataclass, field
@@ -14,6 +16,8 @@ from dgsa.ingest.normalise import Bad
 
 _BUILTIN_DATES = {14, 15, 16, 17, 18, 19, 20, 21, 22, 45, 47}
 _DELTA_BUILTIN = 46      # [h]:mm:ss
+_EPOCH = dt.datetime(1899, 12, 30)
+_DAY_MS = 86_400_000
 
 
 def _local(tag: str) -> str:
@@ -59,6 +63,73 @@ def date_kind(code: str) -> str | None:
             hms = prev == "[" and s in "mhsMHS"
         prev = s
     return None
+
+
+def _round(x: float) -> int:          # Rust's f64::round: half away from zero
+    return int(x + 0.5) if x >= 0 else -int(-x + 0.5)
+
+
+def serial(v: float, kind: str, is_1904: bool):
+    """An Excel serial as python-calamine gives it (timedelta, time, date or datetime; else v)."""
+    if kind == "delta":
+        return dt.timedelta(milliseconds=_round(v * _DAY_MS))
+    f = v + 1462.0 if is_1904 else v
+    if f < 60.0:
+        f += 1.0
+    try:
+        stamp = _EPOCH + dt.timedelta(milliseconds=_round(f * _DAY_MS))
+    except (OverflowError, ValueError):
+        return v
+    if v < 1.0:
+        return stamp.time()
+    return stamp.date() if v == int(v) else stamp
+
+
+def iso_value(text: str):
+    """A t="d" cell (ISO 8601) as python-calamine gives it."""
+    try:
+        if "T" in text:
+            return dt.datetime.fromisoformat(text)
+        if ":" in text:
+            return dt.time.fromisoformat(text)
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        return text
+
+
+def cell_value(text: str, t: str | None, s: str | None, strings: list[str], formats: dict[int, str], is_1904: bool,
+               member: str):
+    """A <v>'s value as calamine reads it, by the cell's t and s (None: calamine's Empty, not a
+    value of the sheet). Raises Bad(FILE_UNREADABLE) where calamine fails the sheet."""
+    if t is None or t == "n":
+        if not text:
+            return None
+        try:
+            v = float(text)
+        except ValueError:
+            if t is None:
+                return text
+            raise Bad("FILE_UNREADABLE", f"{member}: number {text[:20]!r}") from None
+        kind = formats.get(int(s) if s and s.isdigit() else 0) if s else None
+        return serial(v, kind, is_1904) if kind else v
+    if t == "s":
+        if not text:
+            return None
+        try:
+            return strings[int(text) if text.isdigit() else 0]
+        except IndexError:
+            raise Bad("FILE_UNREADABLE", f"{member}: shared string {text[:12]} missing") from None
+    if t == "str":
+        return text
+    if t == "b":
+        return text != "0"
+    if t == "e":
+        return ""
+    if t == "d":
+        return iso_value(text)
+    if t in ("inlineStr", "is"):           # the text is in <is>; a <v> beside it is Empty
+        return None
+    raise Bad("FILE_UNREADABLE", f"{member}: cell type {t[:12]!r}")
 
 
 @dataclass

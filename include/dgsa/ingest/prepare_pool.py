@@ -4,10 +4,11 @@ them IN ITS OWN ORDER and judges and writes them as it always has: batches, verd
 transactions and the ledger are the same as when every file is prepared in process.
 
 - How many: DGSA_PREPARE_PROCESSES (0: every file in process, as before). By default the usable
-  cores (os.sched_getaffinity) less one, the load's own process; but none while the 1-minute load
-  average is at the cores already: measured on the shared 2-core machine (load 5), the workers
-  only added their start and their share of the same CPU (with the kernel's autogroups the
-  scheduler shares the CPU among sessions, not processes), so there the load ran slower. Only a load with at least two files and DGSA_PREPARE_MIN_BYTES of them
+  cores (os.sched_getaffinity) less one, since the load's own process prepares too (below); but
+  none while the 1-minute load average is at the cores already. Measured on the shared 2-core
+  machine, busy with other sessions: the workers only added their start and took their share of
+  the same CPU (the kernel's autogroups share the CPU among sessions, not processes), and the
+  load ran slower. Only a load of at least two files and DGSA_PREPARE_MIN_BYTES of them
   (default 4 MB, about a second of reading and typing) starts workers: a worker costs its start
   (Python, pandas, calamine: ~0.6 s of CPU), which a small load (the nightly run) would not win back.
 - While the worker it waits for is busy, the load prepares the next file no worker has been
@@ -15,9 +16,9 @@ transactions and the ledger are the same as when every file is prepared in proce
 - Started with subprocess, not multiprocessing: `python -m dgsa.ingest.prepare_worker` never
   re-runs the parent's __main__, and works in a daemonic process (a Celery prefork child),
   where multiprocessing may start no children.
-- Memory stays bounded: at most AHEAD files per worker are asked and not yet taken by the load
-  (the bytes of a finished one wait in the parent, drained from the pipe by a thread, so the
-  worker goes on to the next file).
+- Memory stays bounded: at most AHEAD files per worker are asked and not yet answered (a
+  finished one's bytes wait in the parent, drained from the pipe by a thread, so the worker goes
+  on to the next file), plus HERE_BYTES prepared by the load ahead of their turn.
 - A worker that ends (killed, out of memory, crashed) costs no file and half-loads none: the
   file it had started is rejected PROCESSING_ERROR (transient: read again at the next load of
   its province; in process it might take the whole task down the same way), the files it had

@@ -13,7 +13,7 @@ names the limit and its value, e.g. "sheet has 16384 columns; limit DGSA_MAX_COL
 | DGSA_MAX_ZIP_ENTRIES | 10000 | ZIP_BOMB | check_xlsx: end-of-central-directory record, before the directory is read |
 | DGSA_MAX_COLUMNS | 500 | TOO_MANY_COLUMNS | check_xlsx (cell refs), check_csv_stream, check_sheet_shape |
 | DGSA_MAX_ROWS | 10000000 | TOO_MANY_ROWS | check_xlsx (row refs), check_csv_stream, check_sheet_shape |
-| DGSA_MAX_CELLS | 12000000 | TOO_MANY_CELLS | rows x columns of an Excel sheet (the grid calamine holds whole); not CSV |
+| DGSA_MAX_CELLS | 12000000 | TOO_MANY_CELLS | cells held at once: a sheet calamine reads whole (small file, .xls), shared strings; not a streamed sheet or CSV |
 | DGSA_MAX_CELL_CHARS | 32767 | CELL_TOO_LONG | check_xlsx (text runs), check_csv_stream (fields), check_grid |
 | DGSA_MAX_LINE_CHARS | 100000 | LINE_TOO_LONG | check_csv_stream, byte-wise in 1 MiB blocks, before decoding the file |
 

@@ -126,9 +126,11 @@ def test_every_kind_of_cell_streams_as_calamine_reads_it(tmp_path, date1904):
 def test_plain_rows_read_by_the_fast_path_are_calamines_too(tmp_path, monkeypatch):
     """Several MiB of plain rows (the blocks after the first go to xlsx_fast) with every plain
     kind of cell: numbers, dates by style, booleans, t="str", errors, empty <v>, formatted
-    empty cells, shared strings, rows holding nothing, gaps; a block that is not plain between."""
+    empty cells, shared strings, inline strings (as the sample generator and many writers save
+    text: padded, escaped, empty), rows holding nothing, gaps; a block that is not plain between."""
     from dgsa.ingest import stream_xlsx
 
+    inline = ["ธีรพงษ์", "  ว่าที่ร้อยตรี \n", "", "a_x000D_b", "1466621154318", "x"]
     rows = []
     for i in range(1, 40_001):
         if i % 97 == 0:
@@ -140,7 +142,8 @@ def test_plain_rows_read_by_the_fast_path_are_calamines_too(tmp_path, monkeypatc
         rows.append(f'<row r="{i}" spans="1:9"><c r="A{i}"><v>{i}</v></c><c r="B{i}" s="{i % 8}"><v>{44000 + i / 7}'
                     f'</v></c><c r="C{i}" t="b"><v>{i % 2}</v></c><c r="D{i}" t="str"><v>{text}</v></c>'
                     f'<c r="E{i}" t="e"><v>#N/A</v></c><c r="F{i}"><v></v></c><c r="G{i}" s="2"/>'
-                    f'<c r="H{i}" t="s"><v>{i % 9}</v></c>' + (f'<c r="I{i}" t="s"></c>' if i % 5 else "") + "</row>")
+                    f'<c r="H{i}" t="s"><v>{i % 9}</v></c>' + (f'<c r="I{i}" t="s"></c>' if i % 5 else "")
+                    + f'<c r="J{i}" t="inlineStr"><is><t>{inline[i % len(inline)]}</t></is></c>' + "</row>")
     sheet = f'<worksheet {NS}><sheetData>' + "".join(rows) + "</sheetData></worksheet>"
     assert len(sheet) > 4 << 20
     path = _odd_workbook(tmp_path / "plain.xlsx", sheet=sheet)

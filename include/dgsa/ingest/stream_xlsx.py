@@ -193,17 +193,20 @@ class SheetRows(_Text):
         if items is None:
             return False
         colnums, strings, width, row = self.colnums, self.strings, self.width, None
-        for no, letters, s, t, end, text in items:
+        for no, letters, s, t, end, text, inline in items:
             if no:
                 if row is not None:
                     self._row()
                 self._start_row(int(no), True)
                 row = self.cells
                 continue
-            if end[:4] != "><v>":              # no <v>: Empty
+            head = end[:4]
+            if head != "><v>" and head != "><is":   # no <v>, no <is>: Empty
                 continue
             col = colnums.get(letters) or self._column(letters, letters + "1")   # [A-Z]{1,3}
-            if t == "s" and text.isdigit() and int(text) < len(strings):    # the common cells, inline
+            if head == "><is":                 # as expat's path: the one run's text, whatever t says
+                value = _unescape(inline.strip(" \t\r\n"))
+            elif t == "s" and text.isdigit() and int(text) < len(strings):    # the common cells, inline
                 value = strings[int(text)]
             elif not t and not s and text and text.isdigit():
                 value = float(text)

@@ -7,8 +7,8 @@ named by the connection `dgsa_warehouse` / `DGSA_WAREHOUSE_URL`.
 1. **prepare**: migrations to head and reference data from `include/config` (idempotent).
 2. **scan_drive**: every file version into `audit.source_file`; unchanged files are skipped
    without hashing; files still being written stay `pending`; non-submissions `ignored`.
-3. **load_roster** and **load_province** (one mapped task per province with new files, or
-   `DGSA_LOAD_TASKS` groups of provinces for large loads): each file read (within the limits
+3. **load_roster** and, beside it (they do not read the roster), **load_province** (one mapped
+   task per province with new files, or groups of provinces for large loads): each file read (within the limits
    of `dgsa.ingest.limits`) and typed column by column; the rows of all the task's files judged
    together by the Great Expectations suites in `expectations/` (`submission_rows`,
    `submission_skills`, `roster_rows`, then `file_gate`), whose `meta` gives each rejection
@@ -104,9 +104,10 @@ def dgsa_ingest():
     ready = prepare()
     scanned = scan_drive()
     ready >> scanned
+    # the provinces do not read the roster: under a real executor they load beside it
     roster = load_roster(scanned)
     provinces = load_province.expand(province_code=provinces_to_load(scanned))
-    roster >> provinces >> reconcile(scanned)
+    [roster, provinces] >> reconcile(scanned)
 
 
 dgsa_ingest()

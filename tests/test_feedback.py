@@ -228,3 +228,16 @@ def test_outbox_inside_the_drive_is_refused(monkeypatch, tmp_path):
     monkeypatch.setenv("DGSA_OUTBOX", str(tmp_path / "out"))
     with pytest.raises(Exception, match="inside the drive"):
         feedback.outbox_dir()
+
+
+def test_provinces_in_passes_give_the_same_workbooks(messy, warehouse_url, tmp_path, monkeypatch):
+    """Memory is bounded by a pass of DGSA_FEEDBACK_PROVINCES_PER_PASS provinces: one province a pass and
+    the whole country in one pass give every province the same content (the manifests' hashes)."""
+    hashes = {}
+    for per_pass in ("1", "100"):
+        monkeypatch.setenv("DGSA_FEEDBACK_PROVINCES_PER_PASS", per_pass)
+        outbox = tmp_path / f"outbox-{per_pass}"
+        result = feedback.write_all(warehouse_url, outbox=outbox)
+        assert result["written"]
+        hashes[per_pass] = {code: m["sha256"] for code, m in _manifest(outbox).items()}
+    assert len(hashes["1"]) > 5 and hashes["1"] == hashes["100"]

@@ -25,6 +25,8 @@ import zipfile
 from pathlib import Path
 from xml.sax.saxutils import escape
 
+from openpyxl.utils.cell import get_column_letter
+
 from dgsa.foundation import pii
 
 RISKY_START = ("=", "+", "-", "@", "\t", "\r")     # a spreadsheet could read these as a formula
@@ -46,15 +48,7 @@ _CT = "application/vnd.openxmlformats-officedocument."
 _XML = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
 
 
-def _letters(n: int) -> str:
-    s = ""
-    while n:
-        n, r = divmod(n - 1, 26)
-        s = chr(65 + r) + s
-    return s
-
-
-COLS = [_letters(i) for i in range(1, 257)]
+COLS = [get_column_letter(i) for i in range(1, 257)]
 
 
 def _is_number(v) -> bool:

@@ -13,6 +13,8 @@ import zipfile
 from pathlib import Path
 from xml.sax.saxutils import escape
 
+from openpyxl.utils.cell import get_column_letter
+
 _EPOCH = dt.date(1899, 12, 30)
 
 _CONTENT_TYPES = """<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
@@ -56,15 +58,7 @@ _SHEET_HEAD = ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
 _SHEET_TAIL = "</sheetData></worksheet>"
 
 
-def _letters(n: int) -> str:
-    s = ""
-    while n:
-        n, r = divmod(n - 1, 26)
-        s = chr(65 + r) + s
-    return s
-
-
-_COLS = [_letters(i) for i in range(1, 200)]
+_COLS = [get_column_letter(i) for i in range(1, 200)]
 _FIXED_DATE = dt.datetime(2020, 1, 1)
 _TEXT: dict[str, str] = {}   # zip entry timestamps: same bytes for the same rows
 

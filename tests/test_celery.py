@@ -186,7 +186,9 @@ def test_two_workers_same_warehouse(tmp_path, baseline_and_drive, deployment_dbs
     with Celery(tmp_path, drive, warehouse_url, broker, meta_db, DGSA_TASK_RETRIES="0") as celery:
         runs = celery.wait_for_marts(timeout=420)
         loads = celery.task_instances("load_province")
-        workers = sorted({hostname for *_, hostname, _, _ in [r[:6] for r in loads]})
+        # the load tasks (the roster's and the provinces', which run side by side) spread over both workers
+        roster = celery.task_instances("load_roster")
+        workers = sorted({hostname for *_, hostname, _, _ in [r[:6] for r in loads + roster]})
         print(f"\nCelery run green in {time.monotonic() - started:.0f}s (start-up included); dgsa_ingest: "
               f"{[(r[0], r[2]) for r in runs['dgsa_ingest']]}; dgsa_marts: {[(r[0], r[2]) for r in runs['dgsa_marts']]}")
         for map_index, try_number, state, hostname, start, end in loads:
